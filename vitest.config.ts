@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Two cores: tests that train or run the native addon would fight over them.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
