@@ -47,7 +47,6 @@ export interface DenseAttrs { units: number; bias: boolean }
 export interface AffineAttrs { scale: number; shift: number } // y = x * scale + shift
 
 export type OpName =
-  | 'input'
   | 'conv2d'
   | 'relu'
   | 'leaky_relu'

@@ -1,0 +1,65 @@
+// The compiler's entry points: source text -> checked, shape-inferred, fused Program.
+// Pipeline: parse (grammar/) -> AST -> validate (one rule per file) -> elaborate (shapes,
+// IR) -> fuse (schedule). `debug` prints each stage (NETC_DEBUG=1..3 on the CLI).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { CompileError, DiagnosticBag, type Diagnostic } from './diagnostics.js';
+import { elaborate } from './elaborate.js';
+import { fuseGraph } from './fuse.js';
+import type { Program } from './ir.js';
+import { parseDocument } from './parse.js';
+import { validate } from './validation/index.js';
+
+export interface CompileOptions {
+  /** [H, W] of the generator input; default 256x256. */
+  input?: [number, number];
+  /** Top-level constant overrides (`--set blocks=9`). */
+  set?: Record<string, number>;
+  /** Run the fusion pass (default true). */
+  fuse?: boolean;
+  /** Called with each stage's result: 'ast', 'ir', 'fused'. */
+  debug?: (stage: string, value: unknown) => void;
+}
+
+export interface CompileResult {
+  program: Program;
+  /** Warnings (errors throw CompileError). */
+  diagnostics: Diagnostic[];
+  source: string;
+}
+
+export function compileSource(source: string, file: string, options: CompileOptions = {}): CompileResult {
+  const report = new DiagnosticBag();
+  const doc = parseDocument(source, file, report);
+  if (doc) {
+    options.debug?.('ast', doc.declarations);
+    validate(doc, report);
+  }
+  const fail = () => new CompileError(report.sorted(), source);
+  if (!doc || report.hasErrors) throw fail();
+  const input = options.input ?? [256, 256];
+  const sourceHash = createHash('sha256').update(source).digest('hex');
+  let program = elaborate(doc, { input, set: options.set ?? {}, sourceHash }, report);
+  if (!program || report.hasErrors) throw fail();
+  options.debug?.('ir', program);
+  if (options.fuse !== false) {
+    program = { ...program, models: Object.fromEntries(Object.entries(program.models).map(([k, g]) => [k, fuseGraph(g)])) };
+    options.debug?.('fused', program);
+  }
+  return { program, diagnostics: report.sorted(), source };
+}
+
+export function compileFile(file: string, options: CompileOptions = {}): CompileResult {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a .net file' : `cannot read (${code})`}`);
+  }
+  return compileSource(source, file, options);
+}
+
+export { CompileError, formatDiagnostics } from './diagnostics.js';
+export type { Program } from './ir.js';

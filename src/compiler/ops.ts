@@ -1,0 +1,116 @@
+// One definition per op: its output shape, its parameters, its cost, and how it moves the
+// receptive field. Shape inference, the cost model, the lowering and the exporters all read
+// this table; nothing else knows an op's rules.
+import type {
+  ConcatAttrs, Conv2dAttrs, DenseAttrs, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape,
+} from './ir.js';
+
+export interface OpDef {
+  /** Output shape, or a message saying why the inputs do not fit. */
+  shape(inputs: Shape[], attrs: never): Shape | string;
+  /** Parameter names relative to the op (e.g. 'weight'), shapes and init. */
+  params(inputs: Shape[], attrs: never): ParamSpec[];
+  /** FLOPs = 2 x multiply-adds for convs and dense layers; elementwise ops count 0. */
+  flops(inputs: Shape[], output: Shape, attrs: never): number;
+  /** Receptive-field transfer: an output pixel sees `kernel` input pixels spaced by the
+   *  input's jump; the output's jump is the input's times `stride` (0.5 for upsampling). */
+  field(attrs: never): { kernel: number; stride: number };
+}
+
+const same = (inputs: Shape[]) => inputs[0];
+const noParams = () => [];
+const free = () => 0;
+const pointwise = () => ({ kernel: 1, stride: 1 });
+
+const fmt = (s: Shape) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : `${s.slice(1).join('x')}`);
+
+export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number): number {
+  return Math.floor((size + padBefore + padAfter - kernel) / stride) + 1;
+}
+
+const conv2d: OpDef = {
+  shape([x, residual], a: Conv2dAttrs) {
+    if (x.length !== 4) return `conv expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+    const h = convOutputSize(x[1], a.kernel[0], a.stride[0], a.pad[0], a.pad[1]);
+    const w = convOutputSize(x[2], a.kernel[1], a.stride[1], a.pad[2], a.pad[3]);
+    if (h < 1 || w < 1) return `conv with kernel ${a.kernel[0]} would leave nothing of a ${x[1]}x${x[2]} input`;
+    const out = [x[0], h, w, a.filters];
+    if (residual && fmt(residual) !== fmt(out)) return `residual ${fmt(residual)} does not match conv output ${fmt(out)}`;
+    return out;
+  },
+  params([x], a: Conv2dAttrs) {
+    const fanIn = a.kernel[0] * a.kernel[1] * x[3];
+    const weight: ParamSpec = { name: 'weight', shape: [a.kernel[0], a.kernel[1], x[3], a.filters], init: { kind: 'kaiming_uniform', fanIn } };
+    return a.bias ? [weight, { name: 'bias', shape: [a.filters], init: { kind: 'bias_uniform', fanIn } }] : [weight];
+  },
+  flops([x], out, a: Conv2dAttrs) {
+    return 2 * out[1] * out[2] * a.filters * a.kernel[0] * a.kernel[1] * x[3];
+  },
+  field: (a: Conv2dAttrs) => ({ kernel: Math.max(a.kernel[0], a.kernel[1]), stride: a.stride[0] }),
+};
+
+const dense: OpDef = {
+  shape([x], a: DenseAttrs) {
+    if (x.length !== 2) return `dense expects a flat vector; put 'flatten' before it (got ${fmt(x)})`;
+    return [x[0], a.units];
+  },
+  params([x], a: DenseAttrs) {
+    const fanIn = x[1];
+    const weight: ParamSpec = { name: 'weight', shape: [x[1], a.units], init: { kind: 'kaiming_uniform', fanIn } };
+    return a.bias ? [weight, { name: 'bias', shape: [a.units], init: { kind: 'bias_uniform', fanIn } }] : [weight];
+  },
+  flops: ([x], _out, a: DenseAttrs) => 2 * x[1] * a.units,
+  field: () => ({ kernel: Infinity, stride: 1 }),
+};
+
+const elementwiseSameShape = (what: string) => (inputs: Shape[]) => {
+  const [a, b] = inputs;
+  if (fmt(a) !== fmt(b)) return `${what} needs equal shapes, got ${fmt(a)} and ${fmt(b)}`;
+  return a;
+};
+
+export const OPS: Record<OpName, OpDef> = {
+  conv2d,
+  relu: { shape: same, params: noParams, flops: free, field: pointwise },
+  leaky_relu: { shape: same, params: noParams, flops: free, field: pointwise },
+  sigmoid: { shape: same, params: noParams, flops: free, field: pointwise },
+  affine: { shape: same, params: noParams, flops: free, field: pointwise },
+  add: { shape: elementwiseSameShape('add'), params: noParams, flops: free, field: pointwise },
+  concat: {
+    shape(inputs: Shape[], _a: ConcatAttrs) {
+      const [first] = inputs;
+      for (const s of inputs.slice(1)) {
+        if (s.length !== 4 || s[1] !== first[1] || s[2] !== first[2]) {
+          return `concat needs equal spatial sizes, got ${inputs.map((x) => `${x[1]}x${x[2]}`).join(' and ')}`;
+        }
+      }
+      return [first[0], first[1], first[2], inputs.reduce((c, s) => c + s[3], 0)];
+    },
+    params: noParams, flops: free, field: pointwise,
+  },
+  pixel_shuffle: {
+    shape([x], a: PixelShuffleAttrs) {
+      const r2 = a.factor * a.factor;
+      if (x[3] % r2 !== 0) return `pixel_shuffle(${a.factor}) needs channels divisible by ${r2}, got ${x[3]}`;
+      return [x[0], x[1] * a.factor, x[2] * a.factor, x[3] / r2];
+    },
+    params: noParams, flops: free,
+    field: (a: PixelShuffleAttrs) => ({ kernel: 1, stride: 1 / a.factor }),
+  },
+  pyramid_down: {
+    shape([x], _a: PyramidDownAttrs) {
+      if (x[1] % 2 !== 0 || x[2] % 2 !== 0) return `cannot halve ${x[1]}x${x[2]} exactly`;
+      return [x[0], x[1] / 2, x[2] / 2, x[3]];
+    },
+    params: noParams, flops: free,
+    // Gaussian taps (2 * radius + 1) then a 2x2 mean.
+    field: (a: PyramidDownAttrs) => ({ kernel: 2 * a.radius + 2, stride: 2 }),
+  },
+  flatten: { shape: ([x]) => [x[0], x.slice(1).reduce((p, d) => p * d, 1)], params: noParams, flops: free, field: pointwise },
+  dense,
+  repeat: { shape: same, params: noParams, flops: free, field: pointwise }, // the cost model walks the body
+};
+
+export function opDef(op: OpName): OpDef {
+  return OPS[op];
+}
