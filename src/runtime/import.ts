@@ -1,0 +1,117 @@
+// Import of official DeepDeblur-PyTorch generator weights onto a compiled model.
+//
+// The official state dict names convolutions by module path:
+//   body_models.{s}.body.0                 first conv of scale s (s = 0 finest)
+//   body_models.{s}.body.{1..B}.body.{0,2} the two convs of ResBlock b
+//   body_models.{s}.body.{B+1}             last conv of scale s
+//   conv_end_models.{s}.uppath.0           up-conv of scale s's output, feeding scale s-1
+// Run coarse to fine, these convolutions form one chain; so do the generator's conv2d nodes
+// in the IR (execution order, repeats expanded). The import pairs the two chains in order,
+// so it relies on the model's structure, not on netc's parameter names. Weights go from
+// OIHW to HWIO; the up-conv's output channel order is kept, because netc's pixel_shuffle
+// uses PyTorch's PixelShuffle order.
+import type { Program } from '../compiler/ir.js';
+import { UserError } from '../errors.js';
+import { type HostArray, walkNodes, weightAndBias } from './params.js';
+
+interface OfficialConv {
+  prefix: string;
+  weight?: HostArray;
+  bias?: HostArray;
+}
+
+const BODY_KEY = /^body_models\.(\d+)\.body\.(\d+)(\.body\.(\d+))?\.(weight|bias)$/;
+const UP_KEY = /^conv_end_models\.(\d+)\.uppath\.0\.(weight|bias)$/;
+
+/** PyTorch OIHW -> tfjs HWIO (permute 2, 3, 1, 0). */
+export function oihwToHwio({ shape, data }: HostArray): HostArray {
+  const [o, i, h, w] = shape;
+  const out = new Float32Array(data.length);
+  for (let oo = 0; oo < o; oo++)
+    for (let ii = 0; ii < i; ii++)
+      for (let hh = 0; hh < h; hh++)
+        for (let ww = 0; ww < w; ww++) out[((hh * w + ww) * i + ii) * o + oo] = data[((oo * i + ii) * h + hh) * w + ww];
+  return { shape: [h, w, i, o], data: out };
+}
+
+interface OfficialStructure {
+  convs: OfficialConv[];
+  scales: number;
+  blocks: number[];
+  unexpected: string[];
+}
+
+/** The official convs in forward (coarse to fine) order, from the keys present. */
+function officialChain(stateDict: Map<string, HostArray>): OfficialStructure {
+  const unexpected: string[] = [];
+  const lastBody = new Map<number, number>();
+  for (const key of stateDict.keys()) {
+    const body = BODY_KEY.exec(key);
+    if (body) lastBody.set(Number(body[1]), Math.max(lastBody.get(Number(body[1])) ?? 0, Number(body[2])));
+    else if (!UP_KEY.test(key)) unexpected.push(key);
+  }
+  const scales = lastBody.size === 0 ? 0 : Math.max(...lastBody.keys()) + 1;
+  const blocks: number[] = [];
+  const convs: OfficialConv[] = [];
+  const conv = (prefix: string) => convs.push({ prefix, weight: stateDict.get(`${prefix}.weight`), bias: stateDict.get(`${prefix}.bias`) });
+  for (let s = scales - 1; s >= 0; s--) {
+    const last = lastBody.get(s) ?? 0;
+    blocks[s] = Math.max(0, last - 1);
+    conv(`body_models.${s}.body.0`);
+    for (let b = 1; b < last; b++) {
+      conv(`body_models.${s}.body.${b}.body.0`);
+      conv(`body_models.${s}.body.${b}.body.2`);
+    }
+    conv(`body_models.${s}.body.${last}`);
+    if (s > 0) conv(`conv_end_models.${s}.uppath.0`);
+  }
+  return { convs, scales, blocks, unexpected };
+}
+
+const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
+
+/** Maps an official generator state dict onto the program's generator parameters (full
+ *  names -> HWIO arrays). Throws one UserError listing every problem. */
+export function mapOfficialStateDict(program: Program, stateDict: Map<string, HostArray>, file: string): Map<string, HostArray> {
+  const official = officialChain(stateDict);
+  const graph = program.models[program.generator];
+  const modelConvs = [...walkNodes(graph)].filter(({ node }) => node.op === 'conv2d');
+  const problems: string[] = official.unexpected.map((key) => `unexpected key: ${key}`);
+
+  if (official.convs.length !== modelConvs.length) {
+    const feats = stateDict.get('body_models.0.body.0.weight')?.shape[0];
+    const kernel = stateDict.get('body_models.0.body.0.weight')?.shape[2];
+    const blocks = [...new Set(official.blocks)].join('/');
+    throw new UserError(
+      `${file}: the checkpoint's generator (scales=${official.scales} blocks=${blocks}` +
+        `${feats ? ` feats=${feats}` : ''}${kernel ? ` kernel=${kernel}` : ''}: ${official.convs.length} convolutions) ` +
+        `does not fit ${program.file} (${modelConvs.length} convolutions); compile the model with matching --set values` +
+        (problems.length ? `\n  ${problems.join('\n  ')}` : ''),
+    );
+  }
+
+  const params = new Map<string, HostArray>();
+  official.convs.forEach((conv, index) => {
+    const { node, scope } = modelConvs[index];
+    const { weight, bias } = weightAndBias(node);
+    const target = `${scope(weight.name)} (${node.scope})`;
+    if (!conv.weight) problems.push(`missing key: ${conv.prefix}.weight (for ${target})`);
+    else {
+      const hwio = conv.weight.shape.length === 4 ? oihwToHwio(conv.weight) : conv.weight;
+      if (shapeText(hwio.shape) !== shapeText(weight.shape)) {
+        problems.push(`wrong shape: ${conv.prefix}.weight -> ${target}: model expects HWIO ${shapeText(weight.shape)}, checkpoint has HWIO ${shapeText(hwio.shape)} (OIHW ${shapeText(conv.weight.shape)})`);
+      } else params.set(scope(weight.name), hwio);
+    }
+    if (bias && !conv.bias) problems.push(`missing key: ${conv.prefix}.bias (for ${scope(bias.name)})`);
+    else if (!bias && conv.bias) problems.push(`unexpected key: ${conv.prefix}.bias (the model's conv ${target} has no bias)`);
+    else if (bias && conv.bias) {
+      if (shapeText(conv.bias.shape) !== shapeText(bias.shape)) {
+        problems.push(`wrong shape: ${conv.prefix}.bias -> ${scope(bias.name)}: expected ${shapeText(bias.shape)}, found ${shapeText(conv.bias.shape)}`);
+      } else params.set(scope(bias.name), conv.bias);
+    }
+  });
+  if (problems.length > 0) {
+    throw new UserError(`${file}: cannot import into ${program.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n  ${problems.join('\n  ')}`);
+  }
+  return params;
+}

@@ -1,0 +1,143 @@
+// One lowering function per IR op: IR node + input tensors + parameters -> tfjs ops.
+// Everything here is differentiable (the trainer takes gradients through it); callers run
+// each call inside tf.tidy, so temporaries are freed.
+import type {
+  AffineAttrs,
+  ConcatAttrs,
+  Conv2dAttrs,
+  LeakyReluAttrs,
+  Node,
+  OpName,
+  PixelShuffleAttrs,
+  PyramidDownAttrs,
+} from '../compiler/ir.js';
+import { weightAndBias } from './params.js';
+import { tf } from './tf.js';
+
+/** Looks up a parameter of the node by its ParamSpec name (relative to the current scope). */
+export type ParamLookup = (relativeName: string) => tf.Tensor;
+
+type Lowering = (node: Node, args: tf.Tensor[], param: ParamLookup) => tf.Tensor;
+
+function applyActivation(x: tf.Tensor, activation: Conv2dAttrs['activation'], alpha = 0.01): tf.Tensor {
+  switch (activation) {
+    case undefined:
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'leaky_relu':
+      return tf.leakyRelu(x, alpha);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+  }
+}
+
+/** conv (+ bias) (+ residual) (+ activation). tf.fused.conv2d fuses bias and activation but
+ *  not a residual add, and its gradient only covers relu/linear; so relu is fused only
+ *  when there is no residual, and everything else is applied after. */
+function conv2d(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
+  const attrs = node.attrs as unknown as Conv2dAttrs;
+  const { weight, bias } = weightAndBias(node);
+  const [top, bottom, left, right] = attrs.pad;
+  const residual = attrs.residual !== undefined ? args[args.length - 1] : undefined;
+  const fuseRelu = attrs.activation === 'relu' && residual === undefined;
+  let y: tf.Tensor = tf.fused.conv2d({
+    x: args[0] as tf.Tensor4D,
+    filter: param(weight.name) as tf.Tensor4D,
+    strides: attrs.stride,
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+    bias: bias ? param(bias.name) : undefined,
+    activation: fuseRelu ? 'relu' : 'linear',
+  });
+  if (residual) y = tf.add(y, residual);
+  return fuseRelu ? y : applyActivation(y, attrs.activation, attrs.alpha);
+}
+
+/** PyTorch PixelShuffle order in NHWC: input channel c*r*r + dy*r + dx goes to output pixel
+ *  (r*y + dy, r*x + dx), channel c. reshape + transpose (tf.depthToSpace has no gradient and
+ *  uses another channel order). */
+export function pixelShuffle(x: tf.Tensor, factor: number): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  const channels = c / (factor * factor);
+  return tf
+    .reshape(x, [n, h, w, channels, factor, factor])
+    .transpose([0, 1, 4, 2, 5, 3])
+    .reshape([n, h * factor, w * factor, channels]);
+}
+
+/** Index of scipy.ndimage mode 'reflect' (d c b a | a b c d | d c b a, repeating). */
+function reflectIndex(i: number, n: number): number {
+  const period = 2 * n;
+  const k = ((i % period) + period) % period;
+  return k < n ? k : period - 1 - k;
+}
+
+/** Pads `radius` samples on both sides of `axis` with scipy's 'reflect' rule (any size). */
+function padReflect(x: tf.Tensor, axis: number, radius: number): tf.Tensor {
+  const n = x.shape[axis];
+  const indices = Array.from({ length: n + 2 * radius }, (_, i) => reflectIndex(i - radius, n));
+  return tf.gather(x, tf.tensor1d(indices, 'int32'), axis);
+}
+
+export function gaussianKernel1d(sigma: number, radius: number): Float32Array {
+  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-0.5 * ((i - radius) / sigma) ** 2));
+  const sum = taps.reduce((a, b) => a + b, 0);
+  return Float32Array.from(taps, (t) => t / sum);
+}
+
+/** skimage pyramid_reduce(downscale=2): separable Gaussian blur with scipy 'reflect' borders,
+ *  then bilinear resize to ceil(size/2) at pixel centres (for even sizes: the 2x2 mean). */
+export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Tensor {
+  const [, h, w, c] = x.shape;
+  const kernel = gaussianKernel1d(sigma, radius);
+  const taps = kernel.length;
+  const perChannel = (shape: [number, number]) =>
+    tf.tile(tf.tensor4d(kernel, [...shape, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;
+  let y = padReflect(x, 1, radius) as tf.Tensor4D;
+  y = tf.depthwiseConv2d(y, perChannel([taps, 1]), 1, 'valid');
+  y = padReflect(y, 2, radius) as tf.Tensor4D;
+  y = tf.depthwiseConv2d(y, perChannel([1, taps]), 1, 'valid');
+  if (h % 2 === 0 && w % 2 === 0) return tf.avgPool(y, 2, 2, 'valid');
+  return tf.image.resizeBilinear(y, [Math.ceil(h / 2), Math.ceil(w / 2)], false, true);
+}
+
+function dense(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
+  const { weight, bias } = weightAndBias(node);
+  // Weight layout [in_features, units] (x @ W), the transpose of PyTorch's Linear.weight.
+  const y = tf.matMul(args[0] as tf.Tensor2D, param(weight.name) as tf.Tensor2D);
+  return bias ? tf.add(y, param(bias.name)) : y;
+}
+
+const lowerings: Record<Exclude<OpName, 'repeat'>, Lowering> = {
+  conv2d,
+  dense,
+  relu: (_node, [x]) => tf.relu(x),
+  leaky_relu: (node, [x]) => tf.leakyRelu(x, (node.attrs as unknown as LeakyReluAttrs).alpha),
+  sigmoid: (_node, [x]) => tf.sigmoid(x),
+  add: (_node, args) => args.slice(1).reduce((sum, x) => tf.add(sum, x), args[0]),
+  concat: (node, args) => tf.concat(args, (node.attrs as unknown as ConcatAttrs).axis),
+  pixel_shuffle: (node, [x]) => pixelShuffle(x, (node.attrs as unknown as PixelShuffleAttrs).factor),
+  pyramid_down: (node, [x]) => {
+    const { sigma, radius } = node.attrs as unknown as PyramidDownAttrs;
+    return pyramidDown(x, sigma, radius);
+  },
+  flatten: (_node, [x]) => tf.reshape(x, [x.shape[0], -1]),
+  affine: (node, [x]) => {
+    const { scale, shift } = node.attrs as unknown as AffineAttrs;
+    return tf.add(tf.mul(x, scale), shift);
+  },
+};
+
+/** Lowers one node (not `repeat`, which the executor handles). */
+export function lowerNode(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
+  if (node.op === 'repeat') throw new Error(`lowerNode: '${node.op}' is handled by the executor`);
+  const lowering = lowerings[node.op];
+  if (!lowering) throw new Error(`no lowering for op '${node.op}' (node '${node.id}')`);
+  return lowering(node, args, param);
+}
