@@ -1,5 +1,6 @@
 // netc command line: each command lives in its own module and registers itself here.
 import { Command, CommanderError } from 'commander';
+import { CompileError, formatDiagnostics } from '../compiler/index.js';
 import { UserError } from '../errors.js';
 import { registerCompile } from './compile.js';
 
@@ -21,6 +22,10 @@ export async function main(argv: string[]): Promise<void> {
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
     return err.exitCode === 0 ? 0 : 1; // commander already printed the message
+  }
+  if (err instanceof CompileError) {
+    console.error(formatDiagnostics(err.diagnostics, err.source));
+    return 1;
   }
   if (err instanceof UserError) {
     console.error(`netc: error: ${err.message}`);
