@@ -13,6 +13,7 @@
 import type { Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { type HostArray, walkNodes, weightAndBias } from './params.js';
+import { readTorchCheckpoint, stateDict } from './torch/load.js';
 
 interface OfficialConv {
   prefix: string;
@@ -114,4 +115,11 @@ export function mapOfficialStateDict(program: Program, stateDict: Map<string, Ho
     throw new UserError(`${file}: cannot import into ${program.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n  ${problems.join('\n  ')}`);
   }
   return params;
+}
+
+/** Reads an official checkpoint (`{'G': state_dict, ...}` or a bare state dict) and maps
+ *  its generator weights onto the program. */
+export async function importOfficialCheckpoint(program: Program, file: string): Promise<Map<string, HostArray>> {
+  const checkpoint = await readTorchCheckpoint(file);
+  return mapOfficialStateDict(program, stateDict(checkpoint, 'G'), file);
 }
