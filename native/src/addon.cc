@@ -1,0 +1,104 @@
+// Module entry of the netc oneDNN addon, and the pieces shared by its kernels.
+#include <omp.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "common.h"
+
+namespace netc {
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+namespace {
+
+struct Buffer {
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+Buffer buffers[kSlotCount];
+
+}  // namespace
+
+void* scratch(ScratchSlot slot, size_t bytes) {
+  Buffer& buffer = buffers[slot];
+  if (bytes <= buffer.bytes) return buffer.data;
+  std::free(buffer.data);
+  buffer = Buffer{};
+  // 64-byte alignment: what oneDNN's vector code prefers.
+  size_t rounded = (bytes + 63) / 64 * 64;
+  void* data = std::aligned_alloc(64, rounded);
+  if (!data) throw std::bad_alloc();
+  buffer = Buffer{data, rounded};
+  return data;
+}
+
+void releaseScratch() {
+  for (Buffer& buffer : buffers) {
+    std::free(buffer.data);
+    buffer = Buffer{};
+  }
+}
+
+float* floatData(const Napi::Value& value, size_t expected, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Float32Array");
+  }
+  Napi::Float32Array array = value.As<Napi::Float32Array>();
+  if (array.ElementLength() != expected) {
+    throw Napi::RangeError::New(value.Env(), std::string(name) + " has " + std::to_string(array.ElementLength()) +
+                                                 " elements, expected " + std::to_string(expected));
+  }
+  return array.Data();
+}
+
+float* optionalFloatData(const Napi::Value& value, size_t expected, const char* name) {
+  if (value.IsNull() || value.IsUndefined()) return nullptr;
+  return floatData(value, expected, name);
+}
+
+namespace {
+
+Napi::Value info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const dnnl_version_t* version = dnnl_version();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("version", std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
+                            std::to_string(version->patch));
+  result.Set("threads", omp_get_max_threads());
+  result.Set("cachedPlans", static_cast<double>(convCacheSize()));
+  return result;
+}
+
+Napi::Value release(const Napi::CallbackInfo& info) {
+  clearConvCache();
+  releaseScratch();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, info));
+  exports.Set("release", Napi::Function::New(env, release));
+  exports.Set("convForward", Napi::Function::New(env, convForward));
+  exports.Set("convBackwardData", Napi::Function::New(env, convBackwardData));
+  exports.Set("convBackwardWeights", Napi::Function::New(env, convBackwardWeights));
+  registerEltwise(env, exports);
+  return exports;
+}
+
+}  // namespace netc
+
+// NODE_API_MODULE needs a plain identifier.
+static Napi::Object initModule(Napi::Env env, Napi::Object exports) { return netc::init(env, exports); }
+
+NODE_API_MODULE(netc_onednn, initModule)

@@ -1,0 +1,334 @@
+// 2-D convolution on NHWC tensors with HWIO filters (the tfjs layouts): forward with fused
+// bias, residual add (sum post-op) and ReLU/LeakyReLU, backward-data and backward-weights
+// (+ bias gradient). oneDNN picks its own internal layouts (format_tag::any): forcing NHWC
+// made backward-weights ~8x slower. Tensors are reordered in and out of those layouts, and
+// results go straight into the caller's buffers when the layouts agree.
+#include <cstring>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common.h"
+
+namespace netc {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+/** Shapes of one convolution; dilation as in tfjs (1 = none). */
+struct Geometry {
+  memory::dim n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pb, pl, pr;
+
+  static constexpr size_t kFields = 17;
+
+  static Geometry read(const Napi::Value& value) {
+    if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "geometry must be an array");
+    Napi::Array array = value.As<Napi::Array>();
+    if (array.Length() != kFields) throw Napi::TypeError::New(value.Env(), "geometry must have 17 numbers");
+    memory::dim f[kFields];
+    for (uint32_t i = 0; i < kFields; i++) f[i] = array.Get(i).As<Napi::Number>().Int64Value();
+    Geometry g{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16]};
+    for (memory::dim v : f) {
+      if (v < 0) throw Napi::RangeError::New(value.Env(), "geometry values must be >= 0");
+    }
+    if (g.n < 1 || g.h < 1 || g.w < 1 || g.c < 1 || g.kh < 1 || g.kw < 1 || g.oc < 1 || g.oh < 1 || g.ow < 1 ||
+        g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1) {
+      throw Napi::RangeError::New(value.Env(), "geometry sizes, strides and dilations must be >= 1");
+    }
+    return g;
+  }
+
+  std::vector<memory::dim> key() const { return {n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pb, pl, pr}; }
+  size_t srcSize() const { return n * h * w * c; }
+  size_t weightsSize() const { return kh * kw * c * oc; }
+  size_t dstSize() const { return n * oh * ow * oc; }
+
+  memory::desc srcDesc(tag t) const { return memory::desc({n, c, h, w}, dt::f32, t); }
+  memory::desc weightsDesc(tag t) const { return memory::desc({oc, c, kh, kw}, dt::f32, t); }
+  memory::desc dstDesc(tag t) const { return memory::desc({n, oc, oh, ow}, dt::f32, t); }
+  memory::desc biasDesc() const { return memory::desc({oc}, dt::f32, tag::x); }
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilates() const { return {dh - 1, dw - 1}; }
+  memory::dims padLow() const { return {pt, pl}; }
+  memory::dims padHigh() const { return {pb, pr}; }
+};
+
+/** How a tensor gets between the caller's layout and the primitive's: a reorder when they
+ *  differ (through a scratch buffer), none when the caller's buffer can be used directly. */
+struct Layout {
+  memory::desc user, internal;
+  dnnl::reorder toInternal, toUser;
+  bool direct = true;
+
+  Layout() = default;
+  Layout(const memory::desc& userDesc, const memory::desc& internalDesc, bool input)
+      : user(userDesc), internal(internalDesc), direct(userDesc == internalDesc) {
+    if (direct) return;
+    if (input) {
+      toInternal = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), user, cpuEngine(), internal));
+    } else {
+      toUser = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), internal, cpuEngine(), user));
+    }
+  }
+
+  /** Memory holding the caller's `data` in the internal layout (reordered if needed). */
+  memory input(float* data, ScratchSlot slot) const {
+    memory userMemory(user, cpuEngine(), data);
+    if (direct) return userMemory;
+    memory internalMemory(internal, cpuEngine(), scratch(slot, internal.get_size()));
+    toInternal.execute(cpuStream(), userMemory, internalMemory);
+    return internalMemory;
+  }
+
+  /** Memory the primitive writes into: the caller's buffer, or scratch to reorder later. */
+  memory output(float* data, ScratchSlot slot) const {
+    if (direct) return memory(user, cpuEngine(), data);
+    return memory(internal, cpuEngine(), scratch(slot, internal.get_size()));
+  }
+
+  void finish(memory written, float* data) const {
+    if (direct) return;
+    memory userMemory(user, cpuEngine(), data);
+    toUser.execute(cpuStream(), written, userMemory);
+  }
+};
+
+dnnl::primitive_attr userScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+memory scratchpadMemory(const memory::desc& desc) {
+  return memory(desc, cpuEngine(), scratch(kSlotPad, desc.get_size()));
+}
+
+/** The forward descriptor; also the hint the backward primitives need. */
+dnnl::convolution_forward::desc forwardDesc(const Geometry& g, bool bias) {
+  return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                         g.srcDesc(tag::any), g.weightsDesc(tag::any),
+                                         bias ? g.biasDesc() : memory::desc(), g.dstDesc(tag::any), g.strides(),
+                                         g.dilates(), g.padLow(), g.padHigh());
+}
+
+enum Activation { kNone = 0, kRelu = 1, kLeakyRelu = 2 };
+
+struct ForwardPlan {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward conv;
+  Layout src, weights, dst;
+  dnnl::reorder residualToInternal;  // when dst is not direct
+
+  ForwardPlan(const Geometry& g, bool bias, bool residual, Activation activation, float alpha) {
+    dnnl::post_ops ops;
+    if (residual) ops.append_sum(1.f);
+    if (activation != kNone) {
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, activation == kLeakyRelu ? alpha : 0.f, 0.f);
+    }
+    dnnl::primitive_attr attr = userScratchpad();
+    attr.set_post_ops(ops);
+    pd = dnnl::convolution_forward::primitive_desc(forwardDesc(g, bias), attr, cpuEngine());
+    conv = dnnl::convolution_forward(pd);
+    src = Layout(g.srcDesc(tag::nhwc), pd.src_desc(), true);
+    weights = Layout(g.weightsDesc(tag::hwio), pd.weights_desc(), true);
+    dst = Layout(g.dstDesc(tag::nhwc), pd.dst_desc(), false);
+    if (residual && !dst.direct) {
+      residualToInternal = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), dst.user, cpuEngine(), dst.internal));
+    }
+  }
+};
+
+struct BackwardDataPlan {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data conv;
+  Layout diffDst, weights, diffSrc;
+
+  explicit BackwardDataPlan(const Geometry& g) {
+    dnnl::convolution_forward::primitive_desc hint(forwardDesc(g, false), cpuEngine());
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, g.srcDesc(tag::any),
+                                               g.weightsDesc(tag::any), g.dstDesc(tag::any), g.strides(),
+                                               g.dilates(), g.padLow(), g.padHigh());
+    pd = dnnl::convolution_backward_data::primitive_desc(desc, userScratchpad(), cpuEngine(), hint);
+    conv = dnnl::convolution_backward_data(pd);
+    diffDst = Layout(g.dstDesc(tag::nhwc), pd.diff_dst_desc(), true);
+    weights = Layout(g.weightsDesc(tag::hwio), pd.weights_desc(), true);
+    diffSrc = Layout(g.srcDesc(tag::nhwc), pd.diff_src_desc(), false);
+  }
+};
+
+struct BackwardWeightsPlan {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights conv;
+  Layout src, diffDst, diffWeights;
+
+  BackwardWeightsPlan(const Geometry& g, bool bias) {
+    dnnl::convolution_forward::primitive_desc hint(forwardDesc(g, bias), cpuEngine());
+    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, g.srcDesc(tag::any),
+                                                  g.weightsDesc(tag::any), bias ? g.biasDesc() : memory::desc(),
+                                                  g.dstDesc(tag::any), g.strides(), g.dilates(), g.padLow(),
+                                                  g.padHigh());
+    pd = dnnl::convolution_backward_weights::primitive_desc(desc, userScratchpad(), cpuEngine(), hint);
+    conv = dnnl::convolution_backward_weights(pd);
+    src = Layout(g.srcDesc(tag::nhwc), pd.src_desc(), true);
+    diffDst = Layout(g.dstDesc(tag::nhwc), pd.diff_dst_desc(), true);
+    diffWeights = Layout(g.weightsDesc(tag::hwio), pd.diff_weights_desc(), false);
+    if (bias && !(pd.diff_bias_desc() == g.biasDesc())) {
+      throw std::runtime_error("oneDNN chose an unexpected bias-gradient layout");
+    }
+  }
+};
+
+using Key = std::vector<memory::dim>;
+
+// Plans are cached per shape; a model has few distinct conv shapes, so the bound only
+// guards against unbounded growth (e.g. many input sizes in one process).
+constexpr size_t kMaxPlans = 512;
+
+template <typename Plan>
+struct PlanCache {
+  std::map<Key, std::unique_ptr<Plan>> plans;
+
+  template <typename... Args>
+  Plan& get(const Key& key, Args&&... args) {
+    auto found = plans.find(key);
+    if (found != plans.end()) return *found->second;
+    if (plans.size() >= kMaxPlans) plans.clear();
+    auto plan = std::make_unique<Plan>(std::forward<Args>(args)...);
+    return *plans.emplace(key, std::move(plan)).first->second;
+  }
+};
+
+PlanCache<ForwardPlan> forwardPlans;
+PlanCache<BackwardDataPlan> backwardDataPlans;
+PlanCache<BackwardWeightsPlan> backwardWeightsPlans;
+
+/** Runs `body`, turning oneDNN and C++ errors into JavaScript exceptions. */
+template <typename Body>
+Napi::Value guarded(const Napi::CallbackInfo& info, const char* what, Body body) {
+  try {
+    body();
+    return info.Env().Undefined();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(info.Env(), std::string(what) + ": oneDNN error " + std::to_string(e.status) + ": " + e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string(what) + ": " + e.what());
+  }
+}
+
+uint32_t floatBits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+}  // namespace
+
+// convForward(x, w, bias | null, residual | null, y, geometry, activation, alpha)
+// y = act(conv(x, w) + bias + residual); activation 0 none, 1 relu, 2 leaky relu(alpha).
+Napi::Value convForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "convForward", [&] {
+    Geometry g = Geometry::read(info[5]);
+    float* x = floatData(info[0], g.srcSize(), "x");
+    float* w = floatData(info[1], g.weightsSize(), "w");
+    float* bias = optionalFloatData(info[2], g.oc, "bias");
+    float* residual = optionalFloatData(info[3], g.dstSize(), "residual");
+    float* y = floatData(info[4], g.dstSize(), "y");
+    int activationCode = info[6].As<Napi::Number>().Int32Value();
+    if (activationCode < kNone || activationCode > kLeakyRelu) throw std::runtime_error("unknown activation");
+    Activation activation = static_cast<Activation>(activationCode);
+    float alpha = activation == kLeakyRelu ? info[7].As<Napi::Number>().FloatValue() : 0.f;
+
+    Key key = g.key();
+    key.insert(key.end(), {bias != nullptr, residual != nullptr, activation, floatBits(alpha)});
+    ForwardPlan& plan = forwardPlans.get(key, g, bias != nullptr, residual != nullptr, activation, alpha);
+
+    memory srcMemory = plan.src.input(x, kSlotSrc);
+    memory weightsMemory = plan.weights.input(w, kSlotWeights);
+    memory dstMemory = plan.dst.output(y, kSlotDst);
+    if (residual) {
+      // The sum post-op accumulates into dst, so dst starts as the residual.
+      if (plan.dst.direct) {
+        if (residual != y) std::memcpy(y, residual, g.dstSize() * sizeof(float));
+      } else {
+        memory residualMemory(plan.dst.user, cpuEngine(), residual);
+        plan.residualToInternal.execute(cpuStream(), residualMemory, dstMemory);
+      }
+    }
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, srcMemory},
+                                         {DNNL_ARG_WEIGHTS, weightsMemory},
+                                         {DNNL_ARG_DST, dstMemory},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpadMemory(plan.pd.scratchpad_desc())}};
+    if (bias) args.insert({DNNL_ARG_BIAS, memory(g.biasDesc(), cpuEngine(), bias)});
+    plan.conv.execute(cpuStream(), args);
+    plan.dst.finish(dstMemory, y);
+    cpuStream().wait();
+  });
+}
+
+// convBackwardData(dy, w, dx, geometry): dx = gradient of the conv input.
+Napi::Value convBackwardData(const Napi::CallbackInfo& info) {
+  return guarded(info, "convBackwardData", [&] {
+    Geometry g = Geometry::read(info[3]);
+    float* dy = floatData(info[0], g.dstSize(), "dy");
+    float* w = floatData(info[1], g.weightsSize(), "w");
+    float* dx = floatData(info[2], g.srcSize(), "dx");
+    BackwardDataPlan& plan = backwardDataPlans.get(g.key(), g);
+
+    memory diffDstMemory = plan.diffDst.input(dy, kSlotDst);
+    memory weightsMemory = plan.weights.input(w, kSlotWeights);
+    memory diffSrcMemory = plan.diffSrc.output(dx, kSlotSrc);
+    plan.conv.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, diffDstMemory},
+                                    {DNNL_ARG_WEIGHTS, weightsMemory},
+                                    {DNNL_ARG_DIFF_SRC, diffSrcMemory},
+                                    {DNNL_ARG_SCRATCHPAD, scratchpadMemory(plan.pd.scratchpad_desc())}});
+    plan.diffSrc.finish(diffSrcMemory, dx);
+    cpuStream().wait();
+  });
+}
+
+// convBackwardWeights(x, dy, dw, db | null, geometry): filter gradient (HWIO) and, when db
+// is given, the bias gradient (sum of dy over N, H, W).
+Napi::Value convBackwardWeights(const Napi::CallbackInfo& info) {
+  return guarded(info, "convBackwardWeights", [&] {
+    Geometry g = Geometry::read(info[4]);
+    float* x = floatData(info[0], g.srcSize(), "x");
+    float* dy = floatData(info[1], g.dstSize(), "dy");
+    float* dw = floatData(info[2], g.weightsSize(), "dw");
+    float* db = optionalFloatData(info[3], g.oc, "db");
+    Key key = g.key();
+    key.push_back(db != nullptr);
+    BackwardWeightsPlan& plan = backwardWeightsPlans.get(key, g, db != nullptr);
+
+    memory srcMemory = plan.src.input(x, kSlotSrc);
+    memory diffDstMemory = plan.diffDst.input(dy, kSlotDst);
+    memory diffWeightsMemory = plan.diffWeights.output(dw, kSlotWeights);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, srcMemory},
+                                         {DNNL_ARG_DIFF_DST, diffDstMemory},
+                                         {DNNL_ARG_DIFF_WEIGHTS, diffWeightsMemory},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpadMemory(plan.pd.scratchpad_desc())}};
+    if (db) args.insert({DNNL_ARG_DIFF_BIAS, memory(g.biasDesc(), cpuEngine(), db)});
+    plan.conv.execute(cpuStream(), args);
+    plan.diffWeights.finish(diffWeightsMemory, dw);
+    cpuStream().wait();
+  });
+}
+
+size_t convCacheSize() {
+  return forwardPlans.plans.size() + backwardDataPlans.plans.size() + backwardWeightsPlans.plans.size();
+}
+
+void clearConvCache() {
+  forwardPlans.plans.clear();
+  backwardDataPlans.plans.clear();
+  backwardWeightsPlans.plans.clear();
+}
+
+}  // namespace netc

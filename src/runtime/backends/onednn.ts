@@ -1,0 +1,419 @@
+// The 'onednn' tfjs backend: tfjs-backend-cpu with its convolutions (and the elementwise
+// kernels that dominate a training step) run by a native addon on oneDNN (native/).
+// Every kernel registered for 'cpu' is registered for 'onednn' too, then the hot ones are
+// replaced; gradients are registered per kernel name, so autodiff works unchanged.
+// Shapes or options the addon does not handle fall back to the plain CPU kernel.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as tfjsCpu from '@tensorflow/tfjs-backend-cpu';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Activation } from '../../compiler/ir.js';
+import { tf } from '../tf.js';
+
+const require = createRequire(import.meta.url);
+
+/** The tfjs backend name (`--backend cpu` activates it when the addon loads). */
+export const ONEDNN_BACKEND = 'onednn';
+
+/** Where node-gyp puts the addon, relative to the package root. */
+const ADDON_PATH = join('native', 'build', 'Release', 'netc_onednn.node');
+
+/** Activation codes of the addon's convForward. */
+const enum Act {
+  None = 0,
+  Relu = 1,
+  LeakyRelu = 2,
+}
+
+interface OneDnnAddon {
+  info(): { version: string; threads: number; cachedPlans: number };
+  /** Frees cached primitives and scratch buffers. */
+  release(): void;
+  convForward(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    residual: Float32Array | null,
+    y: Float32Array,
+    geometry: number[],
+    activation: Act,
+    alpha: number,
+  ): void;
+  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: number[]): void;
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, geometry: number[]): void;
+  /** dx = y > 0 ? dy : alpha * dy (the gradient of relu / leaky relu(alpha >= 0) from its output). */
+  activationGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void;
+}
+
+export type RegisterResult = { ok: true } | { ok: false; reason: string };
+
+let addon: OneDnnAddon | undefined;
+let registration: RegisterResult | undefined;
+
+/** Finds the addon from this module's folder upwards (works from src/ and from dist/). */
+function findAddon(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, ADDON_PATH);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function loadAddon(): OneDnnAddon {
+  const path = findAddon();
+  if (!path) throw new Error(`native addon not built (${ADDON_PATH} missing; run 'npm run setup')`);
+  const loaded = require(path) as OneDnnAddon;
+  loaded.info(); // fails here, not in the first kernel, if oneDNN itself cannot start
+  return loaded;
+}
+
+/** Version and thread count of the loaded addon, or undefined when it is not loaded. */
+export function oneDnnInfo(): { version: string; threads: number; cachedPlans: number } | undefined {
+  return addon?.info();
+}
+
+// ------------------------------------------------------------------ kernel helpers
+
+type CpuBackend = tfjsCpu.MathBackendCPU;
+
+/** The Float32Array behind a tensor, or undefined when it is not plain float32 data. */
+function floats(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
+  if (t.dtype !== 'float32') return undefined;
+  const values = backend.data.get(t.dataId).values;
+  return values instanceof Float32Array ? values : undefined;
+}
+
+function output(backend: CpuBackend, shape: number[], values: Float32Array): TensorInfo {
+  return backend.makeTensorInfo(shape, 'float32', values);
+}
+
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+/** The addon's geometry: [N, H, W, C, KH, KW, OC, OH, OW, SH, SW, DH, DW, top, bottom, left, right]. */
+function geometryOf(info: Conv2DInfo): number[] {
+  const { top, bottom, left, right } = info.padInfo;
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    top,
+    bottom,
+    left,
+    right,
+  ];
+}
+
+/** Output size oneDNN derives from a geometry (it rejects any other). */
+function outSize(size: number, kernel: number, stride: number, dilation: number, padLow: number, padHigh: number): number {
+  return Math.floor((size + padLow + padHigh - ((kernel - 1) * dilation + 1)) / stride) + 1;
+}
+
+function supportedGeometry(info: Conv2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return (
+    info.dataFormat === 'channelsLast' &&
+    info.inChannels === info.filterShape[2] && // not depthwise
+    Math.min(top, bottom, left, right) >= 0 &&
+    info.outHeight >= 1 &&
+    info.outWidth >= 1 &&
+    info.outHeight === outSize(info.inHeight, info.filterHeight, info.strideHeight, info.dilationHeight, top, bottom) &&
+    info.outWidth === outSize(info.inWidth, info.filterWidth, info.strideWidth, info.dilationWidth, left, right)
+  );
+}
+
+type ConvAttrs = {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | number[][];
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+};
+
+/** conv info for the addon, or undefined when the plain kernel must run. */
+function convInfo(
+  inShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+): Conv2DInfo | undefined {
+  const info = tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  return supportedGeometry(info) ? info : undefined;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Wraps an addon kernel so that it runs the plain CPU kernel when it returns undefined. */
+function withFallback(kernelName: string, fast: (args: Parameters<KernelFunc>[0]) => TensorInfo | TensorInfo[] | undefined): KernelFunc {
+  const plain = tf.getKernel(kernelName, 'cpu');
+  if (!plain) throw new Error(`tfjs-backend-cpu has no '${kernelName}' kernel`);
+  return (args) => fast(args) ?? plain.kernelFunc(args);
+}
+
+// ------------------------------------------------------------------ convolution kernels
+
+function conv2d(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const info = convInfo(x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
+  const xValues = floats(backend, x);
+  const wValues = floats(backend, filter);
+  if (!info || !xValues || !wValues) return undefined;
+  const y = new Float32Array(size(info.outShape));
+  addon!.convForward(xValues, wValues, null, null, y, geometryOf(info), Act.None, 0);
+  return output(backend, info.outShape, y);
+}
+
+function fusedConv2d(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs as unknown as ConvAttrs & { activation: string; leakyreluAlpha?: number };
+  if (preluActivationWeights) return undefined;
+  const activation =
+    attrs.activation === 'linear'
+      ? Act.None
+      : attrs.activation === 'relu'
+        ? Act.Relu
+        : attrs.activation === 'leakyrelu' && attrs.leakyreluAlpha !== undefined
+          ? Act.LeakyRelu
+          : undefined;
+  if (activation === undefined) return undefined;
+  const info = convInfo(x!.shape, filter!.shape, attrs);
+  const xValues = floats(backend, x!);
+  const wValues = floats(backend, filter!);
+  if (!info || !xValues || !wValues) return undefined;
+  let biasValues: Float32Array | null = null;
+  if (bias) {
+    // Per-channel bias only ([OC], or [1, .., OC]); other broadcasts use the plain kernel.
+    const perChannel = size(bias.shape) === info.outChannels && bias.shape[bias.shape.length - 1] === info.outChannels;
+    biasValues = perChannel ? (floats(backend, bias) ?? null) : null;
+    if (!biasValues) return undefined;
+  }
+  const y = new Float32Array(size(info.outShape));
+  addon!.convForward(xValues, wValues, biasValues, null, y, geometryOf(info), activation, attrs.leakyreluAlpha ?? 0);
+  return output(backend, info.outShape, y);
+}
+
+function conv2dBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
+  const info = convInfo(attrs.inputShape, filter.shape, { ...attrs, dilations: 1 });
+  const dyValues = floats(backend, dy);
+  const wValues = floats(backend, filter);
+  if (!info || !dyValues || !wValues) return undefined;
+  const dx = new Float32Array(size(attrs.inputShape));
+  addon!.convBackwardData(dyValues, wValues, dx, geometryOf(info));
+  return output(backend, attrs.inputShape, dx);
+}
+
+function conv2dBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const info = convInfo(x.shape, attrs.filterShape, { ...attrs, dilations: 1 });
+  const xValues = floats(backend, x);
+  const dyValues = floats(backend, dy);
+  if (!info || !xValues || !dyValues) return undefined;
+  const dw = new Float32Array(size(attrs.filterShape));
+  addon!.convBackwardWeights(xValues, dyValues, dw, null, geometryOf(info));
+  return output(backend, attrs.filterShape, dw);
+}
+
+// ------------------------------------------------- conv + bias + residual + activation
+
+// tfjs's FusedConv2D has no residual input, and while recording gradients tf.fused.conv2d
+// splits relu off (and cannot differentiate leaky relu at all). These two kernels give the
+// lowering one op for conv + bias + residual + activation, forward and backward.
+const NETC_CONV = 'NetcConv2D';
+const NETC_CONV_GRAD = 'NetcConv2DGrad';
+
+interface NetcConvAttrs {
+  geometry: number[];
+  activation: Act;
+  alpha: number;
+}
+
+function netcConv2d(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const backend = args.backend as CpuBackend;
+  const { x, filter, bias, residual } = args.inputs as Record<string, TensorInfo | undefined>;
+  const { geometry, activation, alpha } = args.attrs as unknown as NetcConvAttrs;
+  const [n, , , , , , oc, oh, ow] = geometry;
+  const y = new Float32Array(n * oh * ow * oc);
+  const values = (t: TensorInfo | undefined) => (t ? floats(backend, t)! : null);
+  addon!.convForward(values(x)!, values(filter)!, values(bias), values(residual), y, geometry, activation, alpha);
+  return output(backend, [n, oh, ow, oc], y);
+}
+
+/** Outputs [dx, dFilter, dBias (with hasBias), dPreActivation (with an activation)]. */
+function netcConv2dGrad(args: Parameters<KernelFunc>[0]): TensorInfo[] {
+  const backend = args.backend as CpuBackend;
+  const { dy, x, filter, y } = args.inputs as Record<string, TensorInfo>;
+  const { geometry, activation, alpha, hasBias } = args.attrs as unknown as NetcConvAttrs & { hasBias: boolean };
+  const dyValues = floats(backend, dy)!;
+  let dPre = dyValues;
+  if (activation !== Act.None) {
+    dPre = new Float32Array(dyValues.length);
+    addon!.activationGrad(dyValues, floats(backend, y)!, dPre, activation === Act.LeakyRelu ? alpha : 0);
+  }
+  const dx = new Float32Array(size(x.shape));
+  addon!.convBackwardData(dPre, floats(backend, filter)!, dx, geometry);
+  const dw = new Float32Array(size(filter.shape));
+  const db = hasBias ? new Float32Array(filter.shape[3]) : null;
+  addon!.convBackwardWeights(floats(backend, x)!, dPre, dw, db, geometry);
+  const outputs = [output(backend, x.shape, dx), output(backend, filter.shape, dw)];
+  if (db) outputs.push(output(backend, [db.length], db));
+  if (activation !== Act.None) outputs.push(output(backend, dy.shape, dPre));
+  return outputs;
+}
+
+export interface ConvPostOps {
+  strides: [number, number];
+  /** Explicit zero padding [top, bottom, left, right]. */
+  pad: [number, number, number, number];
+  /** Per-channel bias, shape [outChannels]. */
+  bias?: tf.Tensor;
+  /** Added after conv + bias, before the activation; the output's shape. */
+  residual?: tf.Tensor;
+  activation?: Activation;
+  /** leaky_relu slope (default 0.01). */
+  alpha?: number;
+}
+
+/** activation(conv2d(x, filter) + bias + residual), differentiable, on NHWC / HWIO tensors.
+ *  On the 'onednn' backend it is one native call forward and three backward (bias and
+ *  residual gradients included); elsewhere it is composed from tfjs ops. */
+export function conv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvPostOps): tf.Tensor4D {
+  const { strides, pad, bias, residual, activation } = options;
+  const alpha = options.alpha ?? 0.01;
+  const [n, h, w] = x.shape;
+  const [kh, kw, , oc] = filter.shape;
+  const [top, bottom, left, right] = pad;
+  const oh = outSize(h, kh, strides[0], 1, top, bottom);
+  const ow = outSize(w, kw, strides[1], 1, left, right);
+  const fused = activation === 'relu' ? Act.Relu : activation === 'leaky_relu' && alpha >= 0 ? Act.LeakyRelu : Act.None;
+  const fast =
+    addon !== undefined &&
+    tf.getBackend() === ONEDNN_BACKEND &&
+    [x, filter, bias, residual].every((t) => t === undefined || t.dtype === 'float32') &&
+    filter.shape[2] === x.shape[3] &&
+    (bias === undefined || bias.size === oc) &&
+    oh >= 1 &&
+    ow >= 1 &&
+    Math.min(...pad) >= 0;
+  if (!fast) {
+    let y: tf.Tensor4D = tf.fused.conv2d({
+      x,
+      filter,
+      strides,
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      bias,
+    });
+    if (residual) y = tf.add(y, residual);
+    return applyActivation(y, activation, alpha);
+  }
+  const attrs: NetcConvAttrs = {
+    geometry: [n, h, w, x.shape[3], kh, kw, oc, oh, ow, strides[0], strides[1], 1, 1, top, bottom, left, right],
+    activation: fused,
+    alpha,
+  };
+  const inputs = [x, filter, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xIn, filterIn] = args as tf.Tensor[];
+    const named: Record<string, tf.Tensor> = { x: xIn, filter: filterIn };
+    if (bias) named.bias = args[2] as tf.Tensor;
+    if (residual) named.residual = args[bias ? 3 : 2] as tf.Tensor;
+    const y = tf.engine().runKernel(NETC_CONV, named, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
+    save([xIn, filterIn, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedX, savedFilter, savedY] = saved;
+        const grads = tf
+          .engine()
+          .runKernel(NETC_CONV_GRAD, { dy, x: savedX, filter: savedFilter, y: savedY }, {
+            ...attrs,
+            hasBias: bias !== undefined,
+          } as unknown as NamedAttrMap) as tf.Tensor[];
+        const [dx, dFilter] = grads;
+        const dBias = bias ? [grads[2].reshape(bias.shape)] : [];
+        const dResidual = residual ? [fused === Act.None ? dy.clone() : grads[grads.length - 1]] : [];
+        return [dx, dFilter, ...dBias, ...dResidual];
+      },
+    };
+  });
+  const y = op(...inputs) as tf.Tensor4D;
+  // sigmoid (and leaky relu with a negative slope) is not fused: the gradient from the
+  // output alone needs a monotonic activation with a sign-preserving output.
+  return fused === Act.None ? applyActivation(y, activation, alpha) : y;
+}
+
+function applyActivation(y: tf.Tensor4D, activation: Activation | undefined, alpha: number): tf.Tensor4D {
+  switch (activation) {
+    case undefined:
+      return y;
+    case 'relu':
+      return tf.relu(y);
+    case 'leaky_relu':
+      return tf.leakyRelu(y, alpha);
+    case 'sigmoid':
+      return tf.sigmoid(y);
+  }
+}
+
+// ------------------------------------------------------------------ registration
+
+/** Registers the 'onednn' backend (idempotent). When the addon is missing or fails to load,
+ *  registers nothing and says why; callers then use the plain 'cpu' backend. */
+export function registerOneDnnBackend(): RegisterResult {
+  if (registration) return registration;
+  try {
+    addon = loadAddon();
+  } catch (err) {
+    registration = { ok: false, reason: `oneDNN addon unavailable: ${(err as Error).message}` };
+    return registration;
+  }
+  // Another copy of this module (src/ and dist/ in one process) may have registered it.
+  if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
+    const { MathBackendCPU } = require('@tensorflow/tfjs-backend-cpu') as typeof tfjsCpu;
+    // Priority 0: never chosen implicitly; netc activates it by name.
+    tf.registerBackend(ONEDNN_BACKEND, () => new MathBackendCPU(), 0);
+    const overrides = new Map<string, KernelFunc>([
+      ['Conv2D', withFallback('Conv2D', conv2d)],
+      ['FusedConv2D', withFallback('FusedConv2D', fusedConv2d)],
+      ['Conv2DBackpropInput', withFallback('Conv2DBackpropInput', conv2dBackpropInput)],
+      ['Conv2DBackpropFilter', withFallback('Conv2DBackpropFilter', conv2dBackpropFilter)],
+    ]);
+    for (const config of tf.getKernelsForBackend('cpu')) {
+      const kernelFunc = overrides.get(config.kernelName) ?? config.kernelFunc;
+      tf.registerKernel({ ...config, backendName: ONEDNN_BACKEND, kernelFunc } satisfies KernelConfig);
+    }
+    tf.registerKernel({ kernelName: NETC_CONV, backendName: ONEDNN_BACKEND, kernelFunc: netcConv2d as KernelFunc });
+    tf.registerKernel({ kernelName: NETC_CONV_GRAD, backendName: ONEDNN_BACKEND, kernelFunc: netcConv2dGrad as KernelFunc });
+  }
+  registration = { ok: true };
+  return registration;
+}
