@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CompileError, formatDiagnostics } from '../compiler/index.js';
 import { UserError } from '../errors.js';
 import { registerCompile } from './compile.js';
+import { registerImport } from './import.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('netc')
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError();
   registerCompile(program);
+  registerImport(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

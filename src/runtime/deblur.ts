@@ -1,0 +1,146 @@
+// Deblurring whole images with a compiled generator.
+//
+// Sizes: the generator halves the image (scales - 1) times, so H and W must be multiples of
+// m = 2^(scales-1) (4 for DeepDeblur). Any other size is padded at the bottom/right by
+// repeating the last row/column up to the next multiple of m, deblurred, and cropped back;
+// the output always has the input's size.
+// Tiles: images larger than --tile (default 512) in either dimension are cut into tiles of
+// tile x tile pixels overlapping by --overlap (default 64) pixels; each tile is deblurred on
+// its own and overlapping parts are blended with linear ramps, so memory stays bounded by
+// one tile's activations. The network's receptive field is far larger than any practical
+// overlap, so tiled output differs slightly from whole-image output near tile seams;
+// --tile 0 processes the whole image at once.
+// Output: the finest scale, clamped to [0, 1] and rounded to 8 bits (the GOPRO protocol).
+import type { Graph, Program } from '../compiler/ir.js';
+import { UserError } from '../errors.js';
+import { runGraph, type ParamSource } from './execute.js';
+import { tf } from './tf.js';
+
+/** An RGB image, HWC, values 0..1 (the same shape as image.ts's RgbImage). */
+export interface RgbPixels {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface TileOptions {
+  /** Tile size in pixels (0: never tile). */
+  tile: number;
+  overlap: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DEFAULT_TILE = 512;
+export const DEFAULT_OVERLAP = 64;
+
+/** The factor by which the graph's coarsest feature map is smaller than its input: image
+ *  sizes must be multiples of it. */
+export function sizeMultiple(graph: Graph): number {
+  const factor = new Map<string, number>(graph.inputs.map((input) => [input.id, 1]));
+  let largest = 1;
+  for (const node of graph.nodes) {
+    let f = Math.max(1, ...node.inputs.map((id) => factor.get(id) ?? 1));
+    if (node.op === 'pyramid_down') f *= 2;
+    else if (node.op === 'pixel_shuffle') f /= (node.attrs as { factor: number }).factor;
+    else if (node.op === 'conv2d') f *= Math.max(...(node.attrs as { stride: [number, number] }).stride);
+    else if (node.op === 'repeat') f *= sizeMultiple(node.repeat!.body);
+    factor.set(node.id, f);
+    largest = Math.max(largest, f);
+  }
+  return Math.ceil(largest);
+}
+
+/** Copies the region [top, top+h) x [left, left+w) of `image`, repeating the last row and
+ *  column where the region reaches past the image. */
+function crop(image: RgbPixels, top: number, left: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(h * w * 3);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(top + y, image.height - 1);
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(left + x, image.width - 1);
+      const from = (sy * image.width + sx) * 3;
+      const to = (y * w + x) * 3;
+      out[to] = image.data[from];
+      out[to + 1] = image.data[from + 1];
+      out[to + 2] = image.data[from + 2];
+    }
+  }
+  return out;
+}
+
+/** Tile start positions along an axis of `size` pixels. */
+export function tileStarts(size: number, tile: number, overlap: number): number[] {
+  if (size <= tile) return [0];
+  const step = Math.max(1, tile - overlap);
+  const starts: number[] = [];
+  for (let s = 0; s + tile < size; s += step) starts.push(s);
+  starts.push(size - tile);
+  return starts;
+}
+
+/** Blend weight of position i in a tile of `length` at `start` on an axis of `size`. */
+function ramp(i: number, start: number, length: number, size: number, overlap: number): number {
+  let w = 1;
+  if (start > 0) w = Math.min(w, (i + 0.5) / overlap);
+  if (start + length < size) w = Math.min(w, (length - i - 0.5) / overlap);
+  return w;
+}
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Finest-scale output of the generator for one padded region (NHWC data, batch 1). */
+async function runRegion(graph: Graph, params: ParamSource, data: Float32Array, h: number, w: number): Promise<Float32Array> {
+  const input = tf.tensor4d(data, [1, h, w, 3]);
+  const outputs = runGraph(graph, [input], params);
+  input.dispose();
+  const finest = outputs.find((o) => o.shape[1] === h && o.shape[2] === w);
+  const result = finest ? ((await finest.data()) as Float32Array) : undefined;
+  tf.dispose(outputs);
+  if (!result) throw new Error(`generator '${graph.name}' has no output of the input's size ${h}x${w}`);
+  return result;
+}
+
+/** Deblurs one image with the program's generator (see the header for sizes and tiles). */
+export async function deblurImage(program: Program, params: ParamSource, image: RgbPixels, options: TileOptions): Promise<RgbPixels> {
+  const graph = program.models[program.generator];
+  const m = sizeMultiple(graph);
+  const H = roundUp(image.height, m);
+  const W = roundUp(image.width, m);
+  if (options.tile < 0 || options.overlap < 0) throw new UserError('--tile and --overlap must be >= 0');
+  const tile = options.tile === 0 ? Math.max(H, W) : roundUp(options.tile, m);
+  if (options.tile !== 0 && options.overlap >= tile) throw new UserError(`--overlap ${options.overlap} must be smaller than --tile ${options.tile}`);
+  const tileH = Math.min(tile, H);
+  const tileW = Math.min(tile, W);
+  const rows = tileStarts(H, tileH, options.overlap);
+  const cols = tileStarts(W, tileW, options.overlap);
+  const total = rows.length * cols.length;
+
+  const sum = new Float32Array(image.height * image.width * 3);
+  const weight = new Float32Array(image.height * image.width);
+  let done = 0;
+  options.onProgress?.(0, total);
+  for (const top of rows) {
+    for (const left of cols) {
+      const out = await runRegion(graph, params, crop(image, top, left, tileH, tileW), tileH, tileW);
+      for (let y = 0; y < tileH && top + y < image.height; y++) {
+        const wy = total === 1 ? 1 : ramp(y, top, tileH, H, options.overlap);
+        for (let x = 0; x < tileW && left + x < image.width; x++) {
+          const wgt = total === 1 ? 1 : wy * ramp(x, left, tileW, W, options.overlap);
+          const p = (top + y) * image.width + left + x;
+          const q = (y * tileW + x) * 3;
+          sum[p * 3] += wgt * out[q];
+          sum[p * 3 + 1] += wgt * out[q + 1];
+          sum[p * 3 + 2] += wgt * out[q + 2];
+          weight[p] += wgt;
+        }
+      }
+      options.onProgress?.(++done, total);
+    }
+  }
+  const data = new Float32Array(sum.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = sum[i] / weight[Math.floor(i / 3)];
+    data[i] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255;
+  }
+  return { width: image.width, height: image.height, data };
+}
