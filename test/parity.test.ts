@@ -31,7 +31,7 @@ async function runFixture(folder: string) {
   return diffs;
 }
 
-const backends: BackendName[] = ['tfjs-cpu', 'webgl'];
+const backends: BackendName[] = ['tfjs-cpu', 'webgl', 'cpu'];
 const measured: string[] = [];
 afterAll(() => console.log(`parity max abs diff (0..1 units):\n  ${measured.join('\n  ')}`));
 
@@ -40,7 +40,7 @@ describe.each(backends)('PyTorch parity on %s', (backend) => {
     const info = await initBackend(backend);
     expect(info.name).toBe(backend);
     const diffs = await runFixture(folder);
-    measured.push(`${backend} ${folder}: ${diffs.map((d) => d.toExponential(2)).join(' ')}`);
+    measured.push(`${backend} (${info.tfjsBackend}) ${folder}: ${diffs.map((d) => d.toExponential(2)).join(' ')}`);
     for (const diff of diffs) expect(diff).toBeLessThanOrEqual(TOLERANCE[backend]);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backends/index.js';
+import { initBackend, type BackendName } from '../src/runtime/backends/index.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { pixelShuffle, pyramidDown } from '../src/runtime/lower.js';
 import { createParams, disposeParams, initialValues, listParams } from '../src/runtime/params.js';
@@ -115,14 +115,20 @@ describe('executor', () => {
     tf.dispose([x, ...fused, ...plain]);
   });
 
-  it('keeps tf.memory().numTensors flat across 100 inferences', () => {
+  it.each<BackendName>(['tfjs-cpu', 'cpu', 'webgl'])('keeps tf.memory().numTensors flat across 100 inferences (%s)', async (backend) => {
+    await initBackend(backend);
     const x = tf.randomUniform([1, 16, 24, 3], 0, 1, 'float32', 2);
     tf.dispose(runGraph(graph, [x], params)); // warm-up (kernel caches)
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 100; i++) tf.dispose(runGraph(graph, [x], params));
+    for (let i = 0; i < 100; i++) {
+      const outputs = runGraph(graph, [x], params);
+      await outputs[0].data();
+      tf.dispose(outputs);
+    }
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
-  });
+    await initBackend('tfjs-cpu');
+  }, 60_000);
 
   it('is differentiable end to end and does not leak under gradients', () => {
     const x = tf.randomUniform([1, 16, 24, 3], 0, 1, 'float32', 4);

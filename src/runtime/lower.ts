@@ -11,6 +11,7 @@ import type {
   PixelShuffleAttrs,
   PyramidDownAttrs,
 } from '../compiler/ir.js';
+import { conv2dWithPostOps } from './backends/onednn.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
 
@@ -19,44 +20,19 @@ export type ParamLookup = (relativeName: string) => tf.Tensor;
 
 type Lowering = (node: Node, args: tf.Tensor[], param: ParamLookup) => tf.Tensor;
 
-function applyActivation(x: tf.Tensor, activation: Conv2dAttrs['activation'], alpha = 0.01): tf.Tensor {
-  switch (activation) {
-    case undefined:
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'leaky_relu':
-      return tf.leakyRelu(x, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-  }
-}
-
-/** conv (+ bias) (+ residual) (+ activation). tf.fused.conv2d fuses bias and activation but
- *  not a residual add, and its gradient only covers relu/linear; so relu is fused only
- *  when there is no residual, and everything else is applied after. */
+/** activation(conv + bias + residual): one native call on the oneDNN backend; composed from
+ *  tfjs ops (fused conv + bias, add, activation) elsewhere. */
 function conv2d(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
   const attrs = node.attrs as unknown as Conv2dAttrs;
   const { weight, bias } = weightAndBias(node);
-  const [top, bottom, left, right] = attrs.pad;
-  const residual = attrs.residual !== undefined ? args[args.length - 1] : undefined;
-  const fuseRelu = attrs.activation === 'relu' && residual === undefined;
-  let y: tf.Tensor = tf.fused.conv2d({
-    x: args[0] as tf.Tensor4D,
-    filter: param(weight.name) as tf.Tensor4D,
+  return conv2dWithPostOps(args[0] as tf.Tensor4D, param(weight.name) as tf.Tensor4D, {
     strides: attrs.stride,
-    pad: [
-      [0, 0],
-      [top, bottom],
-      [left, right],
-      [0, 0],
-    ],
-    dataFormat: 'NHWC',
+    pad: attrs.pad,
     bias: bias ? param(bias.name) : undefined,
-    activation: fuseRelu ? 'relu' : 'linear',
+    residual: attrs.residual !== undefined ? args[args.length - 1] : undefined,
+    activation: attrs.activation,
+    alpha: attrs.alpha,
   });
-  if (residual) y = tf.add(y, residual);
-  return fuseRelu ? y : applyActivation(y, attrs.activation, attrs.alpha);
 }
 
 /** PyTorch PixelShuffle order in NHWC: input channel c*r*r + dy*r + dx goes to output pixel

@@ -7,6 +7,7 @@
 // software rasterizer (llvmpipe, ~1.5 GFLOP/s), which is slower than the CPU backends.
 import { UserError } from '../../errors.js';
 import { tf } from '../tf.js';
+import { ONEDNN_BACKEND, registerOneDnnBackend } from './onednn.js';
 import { registerWebGLBackend } from './webgl.js';
 
 export const BACKEND_NAMES = ['cpu', 'tfjs-cpu', 'webgl'] as const;
@@ -19,22 +20,6 @@ export interface BackendInfo {
   tfjsBackend: string;
   /** One line for the user: what runs and why. */
   note: string;
-}
-
-type OneDnnModule = { registerOneDnnBackend(): { ok: true } | { ok: false; reason: string } };
-let oneDnnStatus: { ok: true } | { ok: false; reason: string } | undefined;
-
-async function registerOneDnn(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  if (oneDnnStatus) return oneDnnStatus;
-  // Loaded by a computed path so that netc still builds and runs without that module.
-  const modulePath = './onednn.js';
-  try {
-    const mod = (await import(modulePath)) as OneDnnModule;
-    oneDnnStatus = mod.registerOneDnnBackend();
-  } catch (err) {
-    oneDnnStatus = { ok: false, reason: `oneDNN backend unavailable (${(err as Error).message})` };
-  }
-  return oneDnnStatus;
 }
 
 export function isBackendName(name: string): name is BackendName {
@@ -61,10 +46,10 @@ export async function initBackend(name?: BackendName): Promise<BackendInfo> {
     await activate('webgl');
     return { name, tfjsBackend: 'webgl', note: `WebGL on headless gl (${gl.renderer})` };
   }
-  const oneDnn = await registerOneDnn();
+  const oneDnn = registerOneDnnBackend();
   if (oneDnn.ok) {
-    await activate('onednn');
-    return { name: 'cpu', tfjsBackend: 'onednn', note: 'CPU with oneDNN' };
+    await activate(ONEDNN_BACKEND);
+    return { name: 'cpu', tfjsBackend: ONEDNN_BACKEND, note: 'CPU with oneDNN' };
   }
   await activate('cpu');
   return { name: 'cpu', tfjsBackend: 'cpu', note: `tfjs CPU (pure JavaScript; ${oneDnn.reason})` };
