@@ -36,6 +36,7 @@ function ruleDescription(rule: string): string {
   const words: Record<string, string> = {
     primary: 'an expression', declaration: 'a declaration', statement: 'a statement',
     setting: 'a train setting', argument: 'an argument', ctfCase: 'a coarse_to_fine case',
+    modelDecl: "a model's inputs (e.g. model G(blur: rgb))", unaryExpr: 'an expression', postfixExpr: 'an expression',
   };
   return words[rule] ?? rule;
 }

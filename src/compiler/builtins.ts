@@ -120,10 +120,11 @@ export function missingArguments(params: BuiltinParam[], args: Argument[]): stri
 /** ", did you mean 'kernel'?" when a known name is one or two edits away. */
 export function suggest(name: string, known: Iterable<string>): string {
   let best: string | undefined;
-  let bestDistance = 3;
+  // Short names need a closer match: 'x' is not a typo of 'G'.
+  let bestDistance = Math.min(name.length <= 3 ? 2 : 3, name.length);
   for (const k of known) {
     const d = editDistance(name, k);
-    if (d < bestDistance) {
+    if (d < bestDistance && k !== name) {
       best = k;
       bestDistance = d;
     }

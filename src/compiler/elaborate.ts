@@ -31,6 +31,8 @@ type Value =
   | { kind: 'poison' };
 
 const POISON: Value = { kind: 'poison' };
+/** Ranges unroll (loops, per-level losses); a typo like 0..1e9 must not exhaust memory. */
+const MAX_RANGE = 10_000;
 
 /** Where a stage is applied: the call site and the scope for parameter names. */
 interface Site { loc: SourceSpan; scope: Scope }
@@ -159,14 +161,6 @@ class Elaborator {
 
   private evaluateConstants(): void {
     const consts = this.doc.declarations.filter((d): d is Extract<Declaration, { kind: 'const' }> => d.kind === 'const');
-    const known = new Set(consts.map((c) => c.name.name));
-    for (const name of Object.keys(this.options.set)) {
-      if (!known.has(name)) {
-        // Reported against the file's first line: the mistake is on the command line.
-        const names = [...known].join(', ');
-        this.report.error(`--set ${name}: the file has no constant '${name}' (its constants: ${names})`, { file: this.doc.file, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, length: 1 });
-      }
-    }
     // Constants may refer to constants defined anywhere in the file (no cycles).
     const pending = new Map(consts.map((c) => [c.name.name, c]));
     const evaluating = new Set<string>();
@@ -245,6 +239,10 @@ class Elaborator {
         if (from === undefined || to === undefined) return POISON;
         if (to <= from) {
           this.report.error(`empty range ${from}..${to}`, e.loc);
+          return POISON;
+        }
+        if (to - from > MAX_RANGE) {
+          this.report.error(`range ${from}..${to} is too long (at most ${MAX_RANGE} items)`, e.loc);
           return POISON;
         }
         return { kind: 'list', items: Array.from({ length: to - from }, (_, i) => ({ kind: 'number', value: from + i })) };

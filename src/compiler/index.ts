@@ -9,6 +9,7 @@ import { elaborate } from './elaborate.js';
 import { fuseGraph } from './fuse.js';
 import type { Program } from './ir.js';
 import { parseDocument } from './parse.js';
+import type { Document } from './ast.js';
 import { validate } from './validation/index.js';
 
 export interface CompileOptions {
@@ -37,7 +38,10 @@ export function compileSource(source: string, file: string, options: CompileOpti
     validate(doc, report);
   }
   const fail = () => new CompileError(report.sorted(), source);
-  if (!doc || report.hasErrors) throw fail();
+  if (!doc) throw fail();
+  checkOverrides(doc, options.set ?? {});
+  // Elaboration runs even after validation errors (their values become poison), so shape
+  // and type errors elsewhere in the file are reported in the same run.
   const input = options.input ?? [256, 256];
   const sourceHash = createHash('sha256').update(source).digest('hex');
   let program = elaborate(doc, { input, set: options.set ?? {}, sourceHash }, report);
@@ -48,6 +52,17 @@ export function compileSource(source: string, file: string, options: CompileOpti
     options.debug?.('fused', program);
   }
   return { program, diagnostics: report.sorted(), source };
+}
+
+/** `--set NAME=VALUE` must name a top-level constant of the file. */
+function checkOverrides(doc: Document, set: Record<string, number>): void {
+  const constants = doc.declarations.flatMap((d) => (d.kind === 'const' ? [d.name.name] : []));
+  for (const name of Object.keys(set)) {
+    if (!constants.includes(name)) {
+      const known = constants.length ? `its constants: ${constants.join(', ')}` : 'it has no constants';
+      throw new UserError(`--set ${name}=${set[name]}: ${doc.file} has no top-level constant '${name}' (${known})`);
+    }
+  }
 }
 
 export function compileFile(file: string, options: CompileOptions = {}): CompileResult {

@@ -30,10 +30,10 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
 
 const conv2d: OpDef = {
   shape([x, residual], a: Conv2dAttrs) {
-    if (x.length !== 4) return `conv expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+    if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
     const h = convOutputSize(x[1], a.kernel[0], a.stride[0], a.pad[0], a.pad[1]);
     const w = convOutputSize(x[2], a.kernel[1], a.stride[1], a.pad[2], a.pad[3]);
-    if (h < 1 || w < 1) return `conv with kernel ${a.kernel[0]} would leave nothing of a ${x[1]}x${x[2]} input`;
+    if (h < 1 || w < 1) return `kernel ${a.kernel[0]} (pad ${a.pad[0]}) does not fit a ${x[1]}x${x[2]} input`;
     const out = [x[0], h, w, a.filters];
     if (residual && fmt(residual) !== fmt(out)) return `residual ${fmt(residual)} does not match conv output ${fmt(out)}`;
     return out;
@@ -51,7 +51,7 @@ const conv2d: OpDef = {
 
 const dense: OpDef = {
   shape([x], a: DenseAttrs) {
-    if (x.length !== 2) return `dense expects a flat vector; put 'flatten' before it (got ${fmt(x)})`;
+    if (x.length !== 2) return `expects a flat vector, got ${fmt(x)}; put 'flatten' before it`;
     return [x[0], a.units];
   },
   params([x], a: DenseAttrs) {
@@ -63,9 +63,9 @@ const dense: OpDef = {
   field: () => ({ kernel: Infinity, stride: 1 }),
 };
 
-const elementwiseSameShape = (what: string) => (inputs: Shape[]) => {
+const elementwiseSameShape = (inputs: Shape[]) => {
   const [a, b] = inputs;
-  if (fmt(a) !== fmt(b)) return `${what} needs equal shapes, got ${fmt(a)} and ${fmt(b)}`;
+  if (fmt(a) !== fmt(b)) return `needs equal shapes, got ${fmt(a)} and ${fmt(b)}`;
   return a;
 };
 
@@ -75,13 +75,13 @@ export const OPS: Record<OpName, OpDef> = {
   leaky_relu: { shape: same, params: noParams, flops: free, field: pointwise },
   sigmoid: { shape: same, params: noParams, flops: free, field: pointwise },
   affine: { shape: same, params: noParams, flops: free, field: pointwise },
-  add: { shape: elementwiseSameShape('add'), params: noParams, flops: free, field: pointwise },
+  add: { shape: elementwiseSameShape, params: noParams, flops: free, field: pointwise },
   concat: {
     shape(inputs: Shape[], _a: ConcatAttrs) {
       const [first] = inputs;
       for (const s of inputs.slice(1)) {
         if (s.length !== 4 || s[1] !== first[1] || s[2] !== first[2]) {
-          return `concat needs equal spatial sizes, got ${inputs.map((x) => `${x[1]}x${x[2]}`).join(' and ')}`;
+          return `needs equal spatial sizes, got ${inputs.map((x) => `${x[1]}x${x[2]}`).join(' and ')}`;
         }
       }
       return [first[0], first[1], first[2], inputs.reduce((c, s) => c + s[3], 0)];
@@ -91,7 +91,7 @@ export const OPS: Record<OpName, OpDef> = {
   pixel_shuffle: {
     shape([x], a: PixelShuffleAttrs) {
       const r2 = a.factor * a.factor;
-      if (x[3] % r2 !== 0) return `pixel_shuffle(${a.factor}) needs channels divisible by ${r2}, got ${x[3]}`;
+      if (x[3] % r2 !== 0) return `factor ${a.factor} needs channels divisible by ${r2}, got ${x[3]}`;
       return [x[0], x[1] * a.factor, x[2] * a.factor, x[3] / r2];
     },
     params: noParams, flops: free,

@@ -281,12 +281,18 @@ export function parseDocument(source: string, file: string, diagnostics: Diagnos
   const lexed = netcLexer.tokenize(source);
   for (const e of lexed.errors) {
     const loc: SourceSpan = { file, line: e.line ?? 1, column: e.column ?? 1, endLine: e.line ?? 1, endColumn: e.column ?? 1, offset: e.offset, length: e.length };
-    diagnostics.error(`unexpected character '${source.slice(e.offset, e.offset + e.length)}'`, loc);
+    const text = source.slice(e.offset, e.offset + e.length);
+    diagnostics.error(text.startsWith('"') ? 'unterminated string (a string ends on the same line)' : `unexpected character '${text}'`, loc);
   }
   parser.input = lexed.tokens;
   const cst = parser.program();
+  let lastLine = -1;
   for (const e of parser.errors) {
     const t = e.token;
+    // After a syntax error the parser resynchronizes; a second error on the same line is
+    // almost always a consequence of the first.
+    if (t.startLine === lastLine) continue;
+    lastLine = t.startLine ?? -1;
     const atEnd = t.tokenType.name === 'EOF' || Number.isNaN(t.startOffset);
     const last = lexed.tokens[lexed.tokens.length - 1];
     const anchor = atEnd && last ? last : t;

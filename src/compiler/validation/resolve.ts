@@ -61,7 +61,9 @@ export function resolve(doc: Document): Resolution {
   const refer = (scope: Scope, name: string, loc: SourceSpan, called: boolean) => {
     const definition = scope.lookup(name);
     if (definition) definition.uses++;
-    result.references.push({ name, loc, definition, called, visible: () => scope.all() });
+    // Suggestions may only name what is visible here, so take the snapshot now.
+    const visible = definition ? [] : scope.all();
+    result.references.push({ name, loc, definition, called, visible: () => visible });
   };
 
   // Blocks and models may be used before (above) their definition; constants too, since
