@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CompileError, formatDiagnostics } from '../compiler/index.js';
 import { UserError } from '../errors.js';
 import { registerCompile } from './compile.js';
+import { registerDeblur } from './deblur.js';
 import { registerImport } from './import.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError();
   registerCompile(program);
   registerImport(program);
+  registerDeblur(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -10,7 +10,8 @@
 // one tile's activations. The network's receptive field is far larger than any practical
 // overlap, so tiled output differs slightly from whole-image output near tile seams;
 // --tile 0 processes the whole image at once.
-// Output: the finest scale, clamped to [0, 1] and rounded to 8 bits (the GOPRO protocol).
+// Output: the finest scale, clamped to [0, 1]; writePng rounds it to 8 bits (half to even,
+// like numpy), which is the GOPRO evaluation protocol.
 import type { Graph, Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { runGraph, type ParamSource } from './execute.js';
@@ -140,7 +141,7 @@ export async function deblurImage(program: Program, params: ParamSource, image: 
   const data = new Float32Array(sum.length);
   for (let i = 0; i < data.length; i++) {
     const v = sum[i] / weight[Math.floor(i / 3)];
-    data[i] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255;
+    data[i] = Math.min(1, Math.max(0, v));
   }
   return { width: image.width, height: image.height, data };
 }

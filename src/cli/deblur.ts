@@ -1,0 +1,103 @@
+// `netc deblur IN... --model FILE --weights DIR --out OUT`: restore photos with a trained or
+// imported generator. See src/runtime/deblur.ts for the size, tiling and rounding rules.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { initBackend, isBackendName, BACKEND_NAMES } from '../runtime/backends/index.js';
+import { loadCheckpointFor } from '../runtime/checkpoint.js';
+import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage, sizeMultiple } from '../runtime/deblur.js';
+import { readImage, writePng } from '../runtime/image.js';
+import { disposeParams } from '../runtime/params.js';
+import { collectSet, compileForCli } from './options.js';
+
+interface DeblurFlags {
+  model: string;
+  weights: string;
+  set?: Record<string, number>;
+  out: string;
+  backend?: string;
+  tile: string;
+  overlap: string;
+}
+
+function parseCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} ${value}: expected a whole number >= 0`);
+  return n;
+}
+
+/** Output file for each input: one input -> OUT is the file (or a directory to put it in);
+ *  several inputs -> OUT is a directory, each output named after its input, as .png. */
+async function outputPaths(inputs: string[], out: string): Promise<string[]> {
+  const outIsDir = inputs.length > 1 || out.endsWith('/') || (await fs.stat(out).then((s) => s.isDirectory(), () => false));
+  if (!outIsDir) {
+    if (path.extname(out).toLowerCase() !== '.png') throw new UserError(`--out ${out}: netc writes PNG files; give a .png name or a directory`);
+    return [out];
+  }
+  const paths = inputs.map((input) => path.join(out, `${path.parse(input).name}.png`));
+  const seen = new Map<string, string>();
+  for (const [i, p] of paths.entries()) {
+    const other = seen.get(p);
+    if (other) throw new UserError(`${inputs[i]} and ${other} would both be written to ${p}`);
+    seen.set(p, inputs[i]);
+  }
+  return paths;
+}
+
+function progressBar(label: string): (done: number, total: number) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (done, total) => {
+    if (total <= 1) return;
+    const width = 30;
+    const filled = Math.round((width * done) / total);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} tiles${done === total ? '\n' : ''}`);
+  };
+}
+
+export function registerDeblur(program: Command): void {
+  program
+    .command('deblur')
+    .description('deblur PNG/JPEG images with a model and its weights; writes PNG')
+    .argument('<inputs...>', 'PNG or JPEG images')
+    .requiredOption('--model <file.net>', 'the model file (e.g. models/deepdeblur-pytorch.net)')
+    .requiredOption('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint)')
+    .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
+    .requiredOption('--out <path>', 'output .png (one input) or directory')
+    .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: the fastest available)`)
+    .option('--tile <pixels>', 'process images larger than this in overlapping tiles (0: never)', String(DEFAULT_TILE))
+    .option('--overlap <pixels>', 'tile overlap, blended linearly', String(DEFAULT_OVERLAP))
+    .action(async (inputs: string[], flags: DeblurFlags) => {
+      const tile = parseCount('--tile', flags.tile);
+      const overlap = parseCount('--overlap', flags.overlap);
+      if (flags.backend !== undefined && !isBackendName(flags.backend)) {
+        throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
+      }
+      for (const input of inputs) {
+        const stat = await fs.stat(input).catch(() => undefined);
+        if (!stat) throw new UserError(`${input}: no such file`);
+        if (!stat.isFile()) throw new UserError(`${input}: not a file`);
+      }
+      const outputs = await outputPaths(inputs, flags.out);
+      const { program: compiled } = compileForCli(flags.model, { set: flags.set });
+      const backend = await initBackend(flags.backend as Parameters<typeof initBackend>[0]);
+      console.error(`netc: backend ${backend.name}: ${backend.note}`);
+      const { params } = await loadCheckpointFor(compiled, flags.weights);
+      const minimum = sizeMultiple(compiled.models[compiled.generator]);
+      try {
+        for (const [i, input] of inputs.entries()) {
+          const image = await readImage(input);
+          if (image.width < minimum || image.height < minimum) {
+            throw new UserError(`${input}: ${image.width}x${image.height} is too small; this model needs at least ${minimum}x${minimum} pixels`);
+          }
+          const started = performance.now();
+          const result = await deblurImage(compiled, params, image, { tile, overlap, onProgress: progressBar(path.basename(input)) });
+          await writePng(outputs[i], result);
+          const seconds = ((performance.now() - started) / 1000).toFixed(1);
+          console.log(`wrote ${outputs[i]} (${image.width}x${image.height}, ${seconds} s)`);
+        }
+      } finally {
+        disposeParams(params);
+      }
+    });
+}
