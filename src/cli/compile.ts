@@ -3,12 +3,13 @@
 import type { Command } from 'commander';
 import { graphCost, type GraphCost } from '../compiler/cost.js';
 import { emitDot } from '../compiler/emit/dot.js';
-import { emitOnnx } from '../compiler/emit/onnx.js';
+import { emitOnnx, type WeightSource } from '../compiler/emit/onnx.js';
+import { UserError } from '../errors.js';
 import type { Program } from '../compiler/ir.js';
 import { writeFileAtomic } from '../runtime/fsutil.js';
 import { collectSet, compileForCli, parseSize } from './options.js';
 
-interface CompileFlags { input: string; set?: Record<string, number>; json?: boolean; dot?: string; onnx?: string; print?: string }
+interface CompileFlags { input: string; set?: Record<string, number>; json?: boolean; dot?: string; onnx?: string; weights?: string; print?: string }
 
 export function registerCompile(program: Command): void {
   program
@@ -19,10 +20,11 @@ export function registerCompile(program: Command): void {
     .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
     .option('--json', 'print one JSON object')
     .option('--dot <out.dot>', 'write the graph for Graphviz')
-    .option('--onnx <out.onnx>', 'write the generator as ONNX (PyTorch-default initial weights)')
+    .option('--onnx <out.onnx>', 'write the generator as ONNX (initial weights, or those of --weights)')
+    .option('--weights <dir>', 'checkpoint or run directory whose weights the ONNX file carries')
     .option('--print <stage>', "print a compiler stage: 'ast' or 'ir'")
     .action(async (file: string, flags: CompileFlags) => {
-      if (flags.print && !['ast', 'ir'].includes(flags.print)) throw new (await import('../errors.js')).UserError(`--print ${flags.print}: expected 'ast' or 'ir'`);
+      if (flags.print && !['ast', 'ir'].includes(flags.print)) throw new UserError(`--print ${flags.print}: expected 'ast' or 'ir'`);
       let ast: unknown;
       const { program: prog } = compileForCli(file, {
         input: parseSize(flags.input),
@@ -34,7 +36,7 @@ export function registerCompile(program: Command): void {
         return;
       }
       if (flags.dot) await writeFileAtomic(flags.dot, emitDot(Object.values(prog.models)));
-      if (flags.onnx) await writeFileAtomic(flags.onnx, emitOnnx(prog.models[prog.generator]));
+      if (flags.onnx) await writeFileAtomic(flags.onnx, emitOnnx(prog.models[prog.generator], flags.weights ? await checkpointWeights(prog, flags.weights) : undefined));
       const summary = summarize(prog);
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, prog));
       if (!flags.json) {
@@ -56,6 +58,17 @@ export function registerCompile(program: Command): void {
       const right = summarize(compileForCli(b, { input }).program);
       console.log(flags.json ? JSON.stringify(diffSummaries(left, right), null, 2) : formatDiff(a, b, left, right));
     });
+}
+
+/** Weights of a checkpoint checked against the program. The runtime (and tfjs) loads only
+ *  when asked for, so plain `netc compile` stays fast. */
+async function checkpointWeights(prog: Program, dir: string): Promise<WeightSource> {
+  const { readCheckpoint, paramMismatches } = await import('../runtime/checkpoint.js');
+  const { listParams } = await import('../runtime/params.js');
+  const checkpoint = await readCheckpoint(dir);
+  const mismatches = paramMismatches(listParams(prog.models[prog.generator]), checkpoint.params);
+  if (mismatches.length) throw new UserError(`${checkpoint.dir}: does not fit ${prog.file}:\n  ${mismatches.join('\n  ')}`);
+  return (spec) => checkpoint.params.get(spec.name)?.data;
 }
 
 export interface Summary {
