@@ -75,6 +75,7 @@ Napi::Value info(const Napi::CallbackInfo& info) {
                             std::to_string(version->patch));
   result.Set("threads", omp_get_max_threads());
   result.Set("cachedPlans", static_cast<double>(convCacheSize()));
+  result.Set("convCalls", static_cast<double>(convExecutions()));
   return result;
 }
 

@@ -30,6 +30,7 @@ Napi::Value convBackwardData(const Napi::CallbackInfo& info);
 Napi::Value convBackwardWeights(const Napi::CallbackInfo& info);
 void registerEltwise(Napi::Env env, Napi::Object exports);
 size_t convCacheSize();
+size_t convExecutions();
 void clearConvCache();
 
 }  // namespace netc

@@ -204,6 +204,9 @@ struct PlanCache {
   }
 };
 
+// Executions since load: lets tests check that the native path (not a fallback) ran.
+size_t executions = 0;
+
 PlanCache<ForwardPlan> forwardPlans;
 PlanCache<BackwardDataPlan> backwardDataPlans;
 PlanCache<BackwardWeightsPlan> backwardWeightsPlans;
@@ -269,6 +272,7 @@ Napi::Value convForward(const Napi::CallbackInfo& info) {
     if (bias) args.insert({DNNL_ARG_BIAS, memory(g.biasDesc(), cpuEngine(), bias)});
     plan.conv.execute(cpuStream(), args);
     plan.dst.finish(dstMemory, y);
+    executions++;
     cpuStream().wait();
   });
 }
@@ -290,6 +294,7 @@ Napi::Value convBackwardData(const Napi::CallbackInfo& info) {
                                     {DNNL_ARG_DIFF_SRC, diffSrcMemory},
                                     {DNNL_ARG_SCRATCHPAD, scratchpadMemory(plan.pd.scratchpad_desc())}});
     plan.diffSrc.finish(diffSrcMemory, dx);
+    executions++;
     cpuStream().wait();
   });
 }
@@ -317,9 +322,12 @@ Napi::Value convBackwardWeights(const Napi::CallbackInfo& info) {
     if (db) args.insert({DNNL_ARG_DIFF_BIAS, memory(g.biasDesc(), cpuEngine(), db)});
     plan.conv.execute(cpuStream(), args);
     plan.diffWeights.finish(diffWeightsMemory, dw);
+    executions++;
     cpuStream().wait();
   });
 }
+
+size_t convExecutions() { return executions; }
 
 size_t convCacheSize() {
   return forwardPlans.plans.size() + backwardDataPlans.plans.size() + backwardWeightsPlans.plans.size();

@@ -1,5 +1,9 @@
-// Elementwise kernels that would otherwise run as JavaScript loops in tfjs-backend-cpu.
+// Elementwise kernels and reductions that tfjs-backend-cpu runs as JavaScript loops: in a
+// training step they cost as much as the convolutions (broadcasts such as [1,1,1,1] x
+// [1,H,W,C] even take its per-element index path). float32 only; NumPy broadcasting.
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "common.h"
 
@@ -7,9 +11,214 @@ namespace netc {
 
 namespace {
 
+// Memory-bound loops gain little from threads below this size.
+constexpr size_t kParallelMin = 1 << 16;
+
 size_t lengthOf(const Napi::Value& value) {
   if (!value.IsTypedArray()) throw Napi::TypeError::New(value.Env(), "expected a Float32Array");
   return value.As<Napi::TypedArray>().ElementLength();
+}
+
+std::vector<int64_t> shapeOf(const Napi::Value& value) {
+  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "shape must be an array");
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<int64_t> shape(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    shape[i] = array.Get(i).As<Napi::Number>().Int64Value();
+    if (shape[i] < 0) throw Napi::RangeError::New(value.Env(), "negative dimension");
+  }
+  return shape;
+}
+
+size_t sizeOf(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+/** Element strides of `shape` aligned right to a rank-`rank` shape, 0 on broadcast axes. */
+std::vector<int64_t> broadcastStrides(const std::vector<int64_t>& shape, size_t rank, const std::vector<int64_t>& out) {
+  std::vector<int64_t> strides(rank, 0);
+  int64_t stride = 1;
+  for (size_t i = 0; i < shape.size(); i++) {
+    size_t axis = rank - 1 - i;
+    size_t own = shape.size() - 1 - i;
+    strides[axis] = shape[own] == 1 && out[axis] != 1 ? 0 : stride;
+    stride *= shape[own];
+  }
+  return strides;
+}
+
+/** Calls body(aOffset, bOffset, outOffset, count, aStep, bStep) for each run along the last
+ *  axis of `out`, walking `a` and `b` with their broadcast strides. */
+template <typename Body>
+void forEachRow(const std::vector<int64_t>& out, const std::vector<int64_t>& aStrides,
+                const std::vector<int64_t>& bStrides, Body body) {
+  size_t rank = out.size();
+  if (rank == 0) {
+    body(0, 0, 0, 1, 0, 0);
+    return;
+  }
+  int64_t inner = out[rank - 1];
+  if (inner == 0) return;
+  size_t rows = sizeOf(out) / inner;
+  std::vector<int64_t> index(rank, 0);
+  int64_t aOffset = 0, bOffset = 0;
+  for (size_t row = 0; row < rows; row++) {
+    body(aOffset, bOffset, row * inner, inner, aStrides[rank - 1], bStrides[rank - 1]);
+    // Odometer over the outer axes.
+    for (size_t axis = rank - 1; axis-- > 0;) {
+      index[axis]++;
+      aOffset += aStrides[axis];
+      bOffset += bStrides[axis];
+      if (index[axis] < out[axis]) break;
+      aOffset -= aStrides[axis] * out[axis];
+      bOffset -= bStrides[axis] * out[axis];
+      index[axis] = 0;
+    }
+  }
+}
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+
+template <typename Op>
+void binaryLoop(const float* a, const std::vector<int64_t>& aStrides, const float* b,
+                const std::vector<int64_t>& bStrides, float* out, const std::vector<int64_t>& outShape, bool same,
+                Op op) {
+  if (same) {
+    int64_t n = static_cast<int64_t>(sizeOf(outShape));
+#pragma omp parallel for simd if (n > static_cast<int64_t>(kParallelMin)) schedule(static)
+    for (int64_t i = 0; i < n; i++) out[i] = op(a[i], b[i]);
+    return;
+  }
+  forEachRow(outShape, aStrides, bStrides, [&](int64_t ao, int64_t bo, int64_t oo, int64_t count, int64_t as, int64_t bs) {
+    const float* ap = a + ao;
+    const float* bp = b + bo;
+    float* row = out + oo;
+    if (as == 1 && bs == 1) {
+      for (int64_t i = 0; i < count; i++) row[i] = op(ap[i], bp[i]);
+    } else if (as == 1 && bs == 0) {
+      float bv = *bp;
+      for (int64_t i = 0; i < count; i++) row[i] = op(ap[i], bv);
+    } else if (as == 0 && bs == 1) {
+      float av = *ap;
+      for (int64_t i = 0; i < count; i++) row[i] = op(av, bp[i]);
+    } else {
+      for (int64_t i = 0; i < count; i++) row[i] = op(ap[i * as], bp[i * bs]);
+    }
+  });
+}
+
+void checkBroadcast(const Napi::Env& env, const std::vector<int64_t>& shape, const std::vector<int64_t>& out, const char* name) {
+  if (shape.size() > out.size()) throw Napi::RangeError::New(env, std::string(name) + " has a higher rank than out");
+  for (size_t i = 0; i < shape.size(); i++) {
+    int64_t d = shape[shape.size() - 1 - i], o = out[out.size() - 1 - i];
+    if (d != o && d != 1) throw Napi::RangeError::New(env, std::string(name) + " does not broadcast to out");
+  }
+}
+
+// binary(op, a, aShape, b, bShape, out, outShape): out = a op b with broadcasting.
+Napi::Value binary(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  std::vector<int64_t> aShape = shapeOf(info[2]), bShape = shapeOf(info[4]), outShape = shapeOf(info[6]);
+  const float* a = floatData(info[1], sizeOf(aShape), "a");
+  const float* b = floatData(info[3], sizeOf(bShape), "b");
+  float* out = floatData(info[5], sizeOf(outShape), "out");
+  checkBroadcast(info.Env(), aShape, outShape, "a");
+  checkBroadcast(info.Env(), bShape, outShape, "b");
+  size_t rank = outShape.size();
+  std::vector<int64_t> aStrides = broadcastStrides(aShape, rank, outShape);
+  std::vector<int64_t> bStrides = broadcastStrides(bShape, rank, outShape);
+  bool same = sizeOf(aShape) == sizeOf(outShape) && sizeOf(bShape) == sizeOf(outShape);
+  switch (op) {
+    case kAdd:
+      binaryLoop(a, aStrides, b, bStrides, out, outShape, same, [](float x, float y) { return x + y; });
+      break;
+    case kSub:
+      binaryLoop(a, aStrides, b, bStrides, out, outShape, same, [](float x, float y) { return x - y; });
+      break;
+    case kMul:
+      binaryLoop(a, aStrides, b, bStrides, out, outShape, same, [](float x, float y) { return x * y; });
+      break;
+    case kDiv:
+      binaryLoop(a, aStrides, b, bStrides, out, outShape, same, [](float x, float y) { return x / y; });
+      break;
+    default:
+      throw Napi::RangeError::New(info.Env(), "unknown binary op");
+  }
+  return info.Env().Undefined();
+}
+
+enum UnaryOp { kRelu = 0, kStep = 1, kSquare = 2 };
+
+template <typename Op>
+void unaryLoop(const float* x, float* out, int64_t n, Op op) {
+#pragma omp parallel for simd if (n > static_cast<int64_t>(kParallelMin)) schedule(static)
+  for (int64_t i = 0; i < n; i++) out[i] = op(x[i]);
+}
+
+// unary(op, x, out, alpha): relu (NaN stays NaN), step (x > 0 ? 1 : alpha; NaN stays NaN), square.
+Napi::Value unary(const Napi::CallbackInfo& info) {
+  int op = info[0].As<Napi::Number>().Int32Value();
+  size_t n = lengthOf(info[1]);
+  const float* x = floatData(info[1], n, "x");
+  float* out = floatData(info[2], n, "out");
+  float alpha = info[3].As<Napi::Number>().FloatValue();
+  int64_t count = static_cast<int64_t>(n);
+  switch (op) {
+    case kRelu:
+      unaryLoop(x, out, count, [](float v) { return v < 0.f ? 0.f : v; });
+      break;
+    case kStep:
+      unaryLoop(x, out, count, [alpha](float v) { return v != v ? v : v > 0.f ? 1.f : alpha; });
+      break;
+    case kSquare:
+      unaryLoop(x, out, count, [](float v) { return v * v; });
+      break;
+    default:
+      throw Napi::RangeError::New(info.Env(), "unknown unary op");
+  }
+  return info.Env().Undefined();
+}
+
+// reduceSum(x, shape, reduced, out, scale): out = scale * sum of x over the axes where
+// reduced[axis] is true (out holds the kept axes in order). Accumulates in double.
+Napi::Value reduceSum(const Napi::CallbackInfo& info) {
+  std::vector<int64_t> shape = shapeOf(info[1]);
+  Napi::Array reducedArray = info[2].As<Napi::Array>();
+  if (reducedArray.Length() != shape.size()) throw Napi::RangeError::New(info.Env(), "reduced axes length mismatch");
+  std::vector<bool> reduced(shape.size());
+  std::vector<int64_t> outShape;
+  for (size_t axis = 0; axis < shape.size(); axis++) {
+    reduced[axis] = reducedArray.Get(axis).ToBoolean().Value();
+    if (!reduced[axis]) outShape.push_back(shape[axis]);
+  }
+  // Walking x in order, the sum it adds to moves by these strides (0 on reduced axes).
+  std::vector<int64_t> sumStrides(shape.size(), 0);
+  int64_t stride = 1;
+  for (size_t axis = shape.size(); axis-- > 0;) {
+    if (reduced[axis]) continue;
+    sumStrides[axis] = stride;
+    stride *= shape[axis];
+  }
+  const float* x = floatData(info[0], sizeOf(shape), "x");
+  float* out = floatData(info[3], sizeOf(outShape), "out");
+  double scale = info[4].As<Napi::Number>().DoubleValue();
+  std::vector<double> sums(sizeOf(outShape), 0.0);
+  std::vector<int64_t> unused(shape.size(), 0);
+  forEachRow(shape, sumStrides, unused, [&](int64_t so, int64_t, int64_t xo, int64_t count, int64_t ss, int64_t) {
+    const float* xp = x + xo;
+    if (ss == 0) {
+      double s = 0;
+      for (int64_t i = 0; i < count; i++) s += xp[i];
+      sums[so] += s;
+    } else {
+      double* sp = sums.data() + so;
+      for (int64_t i = 0; i < count; i++) sp[i] += xp[i];
+    }
+  });
+  for (size_t i = 0; i < sums.size(); i++) out[i] = static_cast<float>(sums[i] * scale);
+  return info.Env().Undefined();
 }
 
 // activationGrad(dy, y, dx, alpha): dx = y > 0 ? dy : alpha * dy, the gradient of relu
@@ -20,14 +229,18 @@ Napi::Value activationGrad(const Napi::CallbackInfo& info) {
   const float* y = floatData(info[1], n, "y");
   float* dx = floatData(info[2], n, "dx");
   float alpha = info[3].As<Napi::Number>().FloatValue();
-#pragma omp parallel for simd if (n > (1 << 16)) schedule(static)
-  for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dy[i] : alpha * dy[i];
+  int64_t count = static_cast<int64_t>(n);
+#pragma omp parallel for simd if (count > static_cast<int64_t>(kParallelMin)) schedule(static)
+  for (int64_t i = 0; i < count; i++) dx[i] = y[i] > 0.f ? dy[i] : alpha * dy[i];
   return info.Env().Undefined();
 }
 
 }  // namespace
 
 void registerEltwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("binary", Napi::Function::New(env, binary));
+  exports.Set("unary", Napi::Function::New(env, unary));
+  exports.Set("reduceSum", Napi::Function::New(env, reduceSum));
   exports.Set("activationGrad", Napi::Function::New(env, activationGrad));
 }
 

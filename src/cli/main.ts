@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { registerCompile } from './compile.js';
 import { registerDeblur } from './deblur.js';
 import { registerImport } from './import.js';
+import { registerSynth } from './synth.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('netc')
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<void> {
   registerCompile(program);
   registerImport(program);
   registerDeblur(program);
+  registerSynth(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -28,7 +28,7 @@ const enum Act {
 }
 
 interface OneDnnAddon {
-  info(): { version: string; threads: number; cachedPlans: number };
+  info(): OneDnnInfo;
   /** Frees cached primitives and scratch buffers. */
   release(): void;
   convForward(
@@ -45,6 +45,35 @@ interface OneDnnAddon {
   convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, geometry: number[]): void;
   /** dx = y > 0 ? dy : alpha * dy (the gradient of relu / leaky relu(alpha >= 0) from its output). */
   activationGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void;
+  /** out = a op b with NumPy broadcasting. */
+  binary(op: Binary, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;
+  unary(op: Unary, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out = scale * sum of x over the axes marked in `reduced`. */
+  reduceSum(x: Float32Array, shape: number[], reduced: boolean[], out: Float32Array, scale: number): void;
+}
+
+const enum Binary {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Div = 3,
+}
+
+const enum Unary {
+  Relu = 0,
+  Step = 1,
+  Square = 2,
+}
+
+export interface OneDnnInfo {
+  /** oneDNN library version. */
+  version: string;
+  /** OpenMP threads oneDNN runs on. */
+  threads: number;
+  /** Cached conv primitives. */
+  cachedPlans: number;
+  /** Native conv executions since load (forward, backward-data, backward-weights). */
+  convCalls: number;
 }
 
 export type RegisterResult = { ok: true } | { ok: false; reason: string };
@@ -73,7 +102,7 @@ function loadAddon(): OneDnnAddon {
 }
 
 /** Version and thread count of the loaded addon, or undefined when it is not loaded. */
-export function oneDnnInfo(): { version: string; threads: number; cachedPlans: number } | undefined {
+export function oneDnnInfo(): OneDnnInfo | undefined {
   return addon?.info();
 }
 
@@ -242,6 +271,52 @@ function conv2dBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo | und
   return output(backend, attrs.filterShape, dw);
 }
 
+// ------------------------------------------------------------------ elementwise kernels
+
+function binaryKernel(op: Binary) {
+  return (args: Parameters<KernelFunc>[0]): TensorInfo | undefined => {
+    const backend = args.backend as CpuBackend;
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const aValues = floats(backend, a);
+    const bValues = floats(backend, b);
+    if (!aValues || !bValues) return undefined;
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = new Float32Array(size(shape));
+    addon!.binary(op, aValues, a.shape, bValues, b.shape, out, shape);
+    return output(backend, shape, out);
+  };
+}
+
+function unaryKernel(op: Unary) {
+  return (args: Parameters<KernelFunc>[0]): TensorInfo | undefined => {
+    const backend = args.backend as CpuBackend;
+    const { x } = args.inputs as { x: TensorInfo };
+    const values = floats(backend, x);
+    if (!values) return undefined;
+    const out = new Float32Array(values.length);
+    addon!.unary(op, values, out, (args.attrs?.alpha as number | undefined) ?? 0);
+    return output(backend, x.shape, out);
+  };
+}
+
+/** Sum (mean = true: Mean) over attrs.axis, as the tfjs kernels. */
+function reduceKernel(mean: boolean) {
+  return (args: Parameters<KernelFunc>[0]): TensorInfo | undefined => {
+    const backend = args.backend as CpuBackend;
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const values = floats(backend, x);
+    if (!values) return undefined;
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    const reduced = x.shape.map((_, i) => axes.includes(i));
+    const outShape = keepDims ? x.shape.map((d, i) => (reduced[i] ? 1 : d)) : x.shape.filter((_, i) => !reduced[i]);
+    const count = size(x.shape.filter((_, i) => reduced[i]));
+    const out = new Float32Array(size(outShape));
+    addon!.reduceSum(values, x.shape, reduced, out, mean ? 1 / count : 1);
+    return output(backend, outShape, out);
+  };
+}
+
 // ------------------------------------------------- conv + bias + residual + activation
 
 // tfjs's FusedConv2D has no residual input, and while recording gradients tf.fused.conv2d
@@ -406,6 +481,15 @@ export function registerOneDnnBackend(): RegisterResult {
       ['FusedConv2D', withFallback('FusedConv2D', fusedConv2d)],
       ['Conv2DBackpropInput', withFallback('Conv2DBackpropInput', conv2dBackpropInput)],
       ['Conv2DBackpropFilter', withFallback('Conv2DBackpropFilter', conv2dBackpropFilter)],
+      ['Add', withFallback('Add', binaryKernel(Binary.Add))],
+      ['Sub', withFallback('Sub', binaryKernel(Binary.Sub))],
+      ['Multiply', withFallback('Multiply', binaryKernel(Binary.Mul))],
+      ['RealDiv', withFallback('RealDiv', binaryKernel(Binary.Div))],
+      ['Relu', withFallback('Relu', unaryKernel(Unary.Relu))],
+      ['Step', withFallback('Step', unaryKernel(Unary.Step))],
+      ['Square', withFallback('Square', unaryKernel(Unary.Square))],
+      ['Sum', withFallback('Sum', reduceKernel(false))],
+      ['Mean', withFallback('Mean', reduceKernel(true))],
     ]);
     for (const config of tf.getKernelsForBackend('cpu')) {
       const kernelFunc = overrides.get(config.kernelName) ?? config.kernelFunc;

@@ -1,0 +1,330 @@
+// The 'onednn' backend against the plain tfjs CPU backend ('cpu', pure JavaScript): the
+// same functions on the same data must agree within 1e-4 relative, forward and gradients.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../src/runtime/tf.js';
+import {
+  ONEDNN_BACKEND,
+  conv2dWithPostOps,
+  oneDnnInfo,
+  registerOneDnnBackend,
+  type ConvPostOps,
+} from '../src/runtime/backends/onednn.js';
+
+const PLAIN = 'cpu';
+type Pad4 = [number, number, number, number];
+
+/** Deterministic values in [-1, 1) (a small LCG), so both backends see the same data. */
+function values(count: number, seed: number): number[] {
+  let state = seed * 2654435761 + 1;
+  return Array.from({ length: count }, () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return (state / 2147483648) * 2 - 1;
+  });
+}
+
+function tensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+/** Runs `f` on a backend and returns its outputs' values. */
+async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(f).map((t) => {
+    const data = t.dataSync() as Float32Array;
+    t.dispose();
+    return data;
+  });
+}
+
+function expectClose(actual: Float32Array[], expected: Float32Array[], tolerance = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((reference, i) => {
+    expect(actual[i].length).toBe(reference.length);
+    let scale = 1e-6;
+    let error = 0;
+    reference.forEach((v, j) => {
+      scale = Math.max(scale, Math.abs(v));
+      error = Math.max(error, Math.abs(v - actual[i][j]));
+    });
+    expect(error / scale, `output ${i}`).toBeLessThanOrEqual(tolerance);
+  });
+}
+
+/** Expects the two backends to agree on `f`, and that oneDNN primitives were used. */
+async function expectSameOnBoth(f: () => tf.Tensor[], usesConv = true): Promise<void> {
+  const callsBefore = oneDnnInfo()!.convCalls;
+  const fast = await on(ONEDNN_BACKEND, f);
+  if (usesConv) expect(oneDnnInfo()!.convCalls).toBeGreaterThan(callsBefore);
+  expectClose(fast, await on(PLAIN, f));
+}
+
+beforeAll(() => {
+  expect(registerOneDnnBackend()).toEqual({ ok: true });
+});
+
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  k: [number, number];
+  oc: number;
+  stride: [number, number];
+  pad: Pad4;
+}
+
+// Strides 1, 2, 4; kernels 1, 4, 5 (and non-square); odd, non-square sizes; batch > 1;
+// symmetric, asymmetric and zero padding; pads that leave input rows unused.
+const CASES: ConvCase[] = [
+  { n: 1, h: 7, w: 9, c: 3, k: [5, 5], oc: 4, stride: [1, 1], pad: [2, 2, 2, 2] },
+  { n: 2, h: 9, w: 6, c: 5, k: [4, 4], oc: 3, stride: [2, 2], pad: [1, 2, 1, 2] },
+  { n: 3, h: 11, w: 13, c: 4, k: [1, 1], oc: 6, stride: [4, 4], pad: [0, 0, 0, 0] },
+  { n: 2, h: 10, w: 7, c: 6, k: [5, 4], oc: 5, stride: [2, 1], pad: [2, 1, 0, 3] },
+  { n: 1, h: 13, w: 9, c: 2, k: [4, 5], oc: 3, stride: [4, 2], pad: [1, 0, 2, 2] },
+  { n: 2, h: 8, w: 8, c: 16, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
+];
+
+const label = (c: ConvCase) =>
+  `${c.n}x${c.h}x${c.w}x${c.c} k${c.k.join('x')} -> ${c.oc}, stride ${c.stride.join('x')}, pad ${c.pad.join(',')}`;
+
+function tfPad([top, bottom, left, right]: Pad4): [[number, number], [number, number], [number, number], [number, number]] {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
+function convInputs(c: ConvCase) {
+  const x = tensor([c.n, c.h, c.w, c.c], 1) as tf.Tensor4D;
+  const filter = tensor([c.k[0], c.k[1], c.c, c.oc], 2).mul(0.3) as tf.Tensor4D;
+  const bias = tensor([c.oc], 3) as tf.Tensor1D;
+  return { x, filter, bias };
+}
+
+/** sum(y * weights): a scalar whose gradient reaches every output element differently. */
+function weightedSum(y: tf.Tensor, seed: number): tf.Scalar {
+  return tf.sum(tf.mul(y, tensor(y.shape, seed)));
+}
+
+describe('tf.conv2d / tf.fused.conv2d kernels', () => {
+  for (const c of CASES) {
+    it(`forward, dx and dW: ${label(c)}`, async () => {
+      await expectSameOnBoth(() => {
+        const { x, filter } = convInputs(c);
+        const y = tf.conv2d(x, filter, c.stride, tfPad(c.pad));
+        const [dx, dw] = tf.grads((a, b) => weightedSum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, tfPad(c.pad)), 4))([x, filter]);
+        return [y, dx, dw];
+      });
+    });
+  }
+
+  it('padding modes same and valid', async () => {
+    for (const pad of ['same', 'valid'] as const) {
+      await expectSameOnBoth(() => {
+        const { x, filter } = convInputs(CASES[4]);
+        const y = tf.conv2d(x, filter, [3, 2], pad);
+        const [dx, dw] = tf.grads((a, b) => weightedSum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [3, 2], pad), 5))([x, filter]);
+        return [y, dx, dw];
+      });
+    }
+  });
+
+  for (const activation of ['linear', 'relu', 'leakyrelu'] as const) {
+    for (const withBias of [false, true]) {
+      it(`FusedConv2D inference: ${activation}${withBias ? ' + bias' : ''}`, async () => {
+        for (const c of [CASES[1], CASES[3]]) {
+          await expectSameOnBoth(() => {
+            const { x, filter, bias } = convInputs(c);
+            const y = tf.fused.conv2d({
+              x,
+              filter,
+              strides: c.stride,
+              pad: tfPad(c.pad),
+              bias: withBias ? bias : undefined,
+              activation,
+              leakyreluAlpha: 0.1,
+            });
+            return [y];
+          });
+        }
+      });
+    }
+  }
+
+  for (const activation of ['linear', 'relu'] as const) {
+    it(`training through tf.fused.conv2d (${activation} + bias): gradients of x, filter, bias`, async () => {
+      const c = CASES[3];
+      await expectSameOnBoth(() => {
+        const { x, filter, bias } = convInputs(c);
+        const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
+          weightedSum(
+            tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: c.stride, pad: tfPad(c.pad), bias: d, activation }),
+            6,
+          );
+        return [f(x, filter, bias), ...tf.grads(f)([x, filter, bias])];
+      });
+    });
+  }
+
+  it('a few Adam steps through fused convs give the same parameters', async () => {
+    await expectSameOnBoth(() => {
+      const w1 = tf.variable(tensor([3, 3, 3, 8], 7).mul(0.3));
+      const b1 = tf.variable(tensor([8], 8).mul(0.1));
+      const w2 = tf.variable(tensor([3, 3, 8, 3], 9).mul(0.3));
+      const x = tensor([2, 9, 7, 3], 10) as tf.Tensor4D;
+      const target = tensor([2, 9, 7, 3], 11);
+      const optimizer = tf.train.adam(0.01);
+      for (let step = 0; step < 3; step++) {
+        optimizer.minimize(() => {
+          const h = tf.fused.conv2d({ x, filter: w1 as tf.Tensor4D, strides: 1, pad: 'same', bias: b1, activation: 'relu' });
+          const y = tf.add(tf.conv2d(h, w2 as tf.Tensor4D, 1, 'same'), x);
+          return tf.losses.meanSquaredError(target, y) as tf.Scalar;
+        });
+      }
+      const result = [w1, b1, w2].map((v) => v.clone());
+      optimizer.dispose();
+      [w1, b1, w2].forEach((v) => v.dispose());
+      return result;
+    });
+  });
+
+  it('NCHW and dilated convolutions fall back to (or match) the plain kernels', async () => {
+    const f = () => {
+      const x = tensor([1, 3, 8, 7], 12) as tf.Tensor4D;
+      const filter = tensor([3, 3, 3, 4], 13) as tf.Tensor4D;
+      const nchw = tf.conv2d(x, filter, 1, 'same', 'NCHW');
+      const dilated = tf.conv2d(x.reshape([1, 8, 7, 3]), filter, 1, 'valid', 'NHWC', 2);
+      return [nchw, dilated];
+    };
+    expectClose(await on(ONEDNN_BACKEND, f), await on(PLAIN, f));
+  });
+});
+
+describe('conv2dWithPostOps', () => {
+  const variants: { name: string; bias: boolean; residual: boolean; activation?: ConvPostOps['activation'] }[] = [
+    { name: 'plain', bias: false, residual: false },
+    { name: 'bias', bias: true, residual: false },
+    { name: 'bias + relu', bias: true, residual: false, activation: 'relu' },
+    { name: 'leaky relu', bias: false, residual: false, activation: 'leaky_relu' },
+    { name: 'bias + residual', bias: true, residual: true },
+    { name: 'residual + relu', bias: false, residual: true, activation: 'relu' },
+    { name: 'bias + residual + leaky relu', bias: true, residual: true, activation: 'leaky_relu' },
+    { name: 'bias + sigmoid (unfused activation)', bias: true, residual: false, activation: 'sigmoid' },
+  ];
+  for (const v of variants) {
+    for (const c of [CASES[0], CASES[3], CASES[4]]) {
+      it(`${v.name}: ${label(c)}: forward and gradients of every input`, async () => {
+        await expectSameOnBoth(() => {
+          const { x, filter, bias } = convInputs(c);
+          const oh = Math.floor((c.h + c.pad[0] + c.pad[1] - c.k[0]) / c.stride[0]) + 1;
+          const ow = Math.floor((c.w + c.pad[2] + c.pad[3] - c.k[1]) / c.stride[1]) + 1;
+          const residual = tensor([c.n, oh, ow, c.oc], 14);
+          const inputs = [x, filter, ...(v.bias ? [bias] : []), ...(v.residual ? [residual] : [])];
+          const f = (...args: tf.Tensor[]) =>
+            weightedSum(
+              conv2dWithPostOps(args[0] as tf.Tensor4D, args[1] as tf.Tensor4D, {
+                strides: c.stride,
+                pad: c.pad,
+                bias: v.bias ? args[2] : undefined,
+                residual: v.residual ? args[v.bias ? 3 : 2] : undefined,
+                activation: v.activation,
+                alpha: 0.2,
+              }),
+              15,
+            );
+          return [f(...inputs), ...tf.grads(f)(inputs)];
+        });
+      });
+    }
+  }
+
+  it('a residual that is the conv input itself gets both gradients', async () => {
+    await expectSameOnBoth(() => {
+      const x = tensor([1, 6, 5, 4], 16) as tf.Tensor4D;
+      const filter = tensor([3, 3, 4, 4], 17) as tf.Tensor4D;
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, { strides: [1, 1], pad: [1, 1, 1, 1], residual: a, activation: 'relu' }), 18);
+      return tf.grads(f)([x, filter]);
+    });
+  });
+});
+
+describe('elementwise kernels', () => {
+  const shapes: [number[], number[]][] = [
+    [[2, 3, 4, 5], [2, 3, 4, 5]],
+    [[2, 3, 4, 5], [5]],
+    [[2, 3, 4, 5], [1, 1, 1, 1]],
+    [[2, 3, 4, 5], []],
+    [[1, 1, 1, 1], [2, 3, 4, 5]],
+    [[2, 1, 4, 1], [3, 1, 5]],
+    [[300, 400], [300, 400]], // large enough for the threaded loop
+  ];
+  for (const [aShape, bShape] of shapes) {
+    it(`add, sub, mul, div: [${aShape}] with [${bShape}]`, async () => {
+      await expectSameOnBoth(() => {
+        const a = tensor(aShape, 19);
+        const b = tensor(bShape, 20).add(3); // away from 0 for div
+        return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a), tf.div(b, a.add(5))];
+      }, false);
+    });
+  }
+
+  it('relu, step, square (NaN propagates as in tfjs)', async () => {
+    await expectSameOnBoth(() => {
+      const x = tf.concat([tensor([300, 400], 21).reshape([-1]), tf.tensor1d([0, -0, NaN])]);
+      const isNaN = (t: tf.Tensor) => tf.cast(tf.isNaN(t), 'float32');
+      return [tf.relu(x), tf.step(x), tf.step(x, 0.3), tf.square(x)].flatMap((y) => [isNaN(y), tf.where(tf.isNaN(y), 0, y)]);
+    }, false);
+  });
+
+  it('sum and mean over axes, with and without keepDims', async () => {
+    await expectSameOnBoth(() => {
+      const x = tensor([2, 3, 4, 5], 22);
+      const out: tf.Tensor[] = [];
+      for (const axis of [undefined, 0, 3, -1, [0, 1, 2], [1, 3], [0, 2]]) {
+        for (const keepDims of [false, true]) out.push(tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims));
+      }
+      return out;
+    }, false);
+  });
+});
+
+describe('registration and memory', () => {
+  it('registering twice is harmless', async () => {
+    expect(registerOneDnnBackend()).toEqual({ ok: true });
+    const fastKernels = tf.getKernelsForBackend(ONEDNN_BACKEND).length;
+    expect(fastKernels).toBeGreaterThanOrEqual(tf.getKernelsForBackend(PLAIN).length);
+    expect(registerOneDnnBackend()).toEqual({ ok: true });
+    expect(tf.getKernelsForBackend(ONEDNN_BACKEND).length).toBe(fastKernels);
+    await expectSameOnBoth(() => {
+      const { x, filter } = convInputs(CASES[0]);
+      return [tf.conv2d(x, filter, 1, 'same')];
+    }, false);
+  });
+
+  it('tensors and process memory stay flat over 1,000 forward + backward calls', async () => {
+    await tf.setBackend(ONEDNN_BACKEND);
+    const x = tensor([2, 16, 16, 8], 23) as tf.Tensor4D;
+    const filter = tf.variable(tensor([3, 3, 8, 8], 24)) as tf.Variable<tf.Rank.R4>;
+    const bias = tf.variable(tensor([8], 25));
+    const step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() =>
+          tf.mean(conv2dWithPostOps(tf.conv2d(x, filter, 1, 'same'), filter, { strides: [1, 1], pad: [1, 1, 1, 1], bias, residual: x, activation: 'relu' })),
+        );
+        value.dataSync();
+        Object.values(grads).forEach((g) => g.dataSync());
+      });
+    for (let i = 0; i < 50; i++) step(); // warm-up: plans, scratch buffers, JIT
+    const tensors = tf.memory().numTensors;
+    const rss = process.memoryUsage().rss;
+    for (let i = 0; i < 1000; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
+    x.dispose();
+    filter.dispose();
+    bias.dispose();
+  });
+});
