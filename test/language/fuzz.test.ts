@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CompileError, compileSource, formatDiagnostics } from '../../src/compiler/index.js';
-import { seededUniform } from '../../src/compiler/init.js';
+import { mulberry32 } from '../../src/compiler/init.js';
 import { UserError } from '../../src/errors.js';
 
 const MODELS = ['models/deepdeblur.net', 'models/deepdeblur-pytorch.net'].map((f) => ({ file: f, text: readFileSync(f, 'utf8') }));
@@ -40,7 +40,7 @@ function mutate(text: string, random: () => number): string {
 
 describe('fuzzing the model files', () => {
   it('3,000 mutations: no crash, every failure a located diagnostic', () => {
-    const random = seededUniform(20171124);
+    const random = mulberry32(20171124);
     let failed = 0;
     let compiled = 0;
     for (let i = 0; i < 3000; i++) {

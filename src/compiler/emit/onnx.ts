@@ -1,7 +1,7 @@
 // ONNX export (opset 13, NCHW as ONNX convs expect). Repeats are unrolled; every parameter
 // becomes an initializer. netc's NHWC/HWIO tensors are transposed on the way out.
 import type { Conv2dAttrs, Graph, ParamSpec, PyramidDownAttrs, Shape } from '../ir.js';
-import { initParam, seededUniform } from '../init.js';
+import { initialValues } from '../init.js';
 import { expandGraph } from '../walk.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -15,16 +15,15 @@ interface OnnxNode { op: string; inputs: string[]; outputs: string[]; name: stri
 interface Initializer { name: string; dims: number[]; data: Float32Array | BigInt64Array }
 
 /** Weights by full parameter name, in netc layout (HWIO convs, [in, out] dense). When a
- *  name is missing, the parameter gets PyTorch's default initialization from `seed`. */
+ *  name is missing, the parameter gets PyTorch's default initialization from `seed` (the runtime's createParams gives the same values). */
 export type WeightSource = (spec: ParamSpec) => Float32Array | undefined;
 
 export function emitOnnx(graph: Graph, weights?: WeightSource, seed = 0): Uint8Array {
-  const random = seededUniform(seed);
   const nodes: OnnxNode[] = [];
   const inits: Initializer[] = [];
   let counter = 0;
   const fresh = (base: string) => `${base}_${counter++}`;
-  const weight = (spec: ParamSpec) => weights?.(spec) ?? initParam(spec, random);
+  const weight = (spec: ParamSpec) => weights?.(spec) ?? initialValues(spec, seed);
   const constant = (base: string, values: number[]) => {
     const name = fresh(base);
     inits.push({ name, dims: [], data: Float32Array.from(values) });
