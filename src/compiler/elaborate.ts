@@ -749,7 +749,26 @@ class Elaborator {
     }
     if (!terms.length) return undefined;
     const objective = terms.find((t) => t.name === 'total')?.name ?? terms[terms.length - 1].name;
-    return { target: target ?? { levels: 1, down: { sigma: 2 / 3, radius: 3 } }, terms, objective };
+    // Terms the objective does not use are still logged, except adversarial ones: they
+    // would need a discriminator that nothing trains (e.g. with --set gan_weight=0).
+    const byName = new Map(terms.map((t) => [t.name, t.expr]));
+    const used = new Set<string>();
+    const visit = (e: LossExpr): boolean => {
+      switch (e.kind) {
+        case 'term': if (!used.has(e.name)) { used.add(e.name); return visit(byName.get(e.name)!); } return false;
+        case 'binary': return visit(e.left) || visit(e.right);
+        case 'reduce': return e.terms.some(visit);
+        case 'adversarial': return true;
+        default: return false;
+      }
+    };
+    used.add(objective);
+    const adversarial = visit(byName.get(objective)!);
+    if (!adversarial) this.discriminator = undefined;
+    const hasAdversarial = (e: LossExpr): boolean =>
+      e.kind === 'adversarial' || (e.kind === 'binary' && (hasAdversarial(e.left) || hasAdversarial(e.right))) || (e.kind === 'reduce' && e.terms.some(hasAdversarial));
+    const kept = terms.filter((t) => used.has(t.name) || !hasAdversarial(t.expr));
+    return { target: target ?? { levels: 1, down: { sigma: 2 / 3, radius: 3 } }, terms: kept, objective };
   }
 
   private lossArithmetic(op: '+' | '-' | '*' | '/', left: Value, right: Value, loc: SourceSpan): Value {
@@ -760,7 +779,7 @@ class Elaborator {
       this.report.error(`cannot apply '${op}' to ${describe(left)} and ${describe(right)}`, loc);
       return POISON;
     }
-    return { kind: 'loss', expr: { kind: 'binary', op, left: l, right: r } };
+    return { kind: 'loss', expr: foldLoss(op, l, r) };
   }
 
   private distance(fn: 'mse' | 'l1', args: Record<string, unknown>, e: Extract<Expr, { kind: 'call' }>): Value {
@@ -908,6 +927,22 @@ class Elaborator {
 }
 
 interface EvalContext { env: Env; scope: Scope }
+
+/** Constant folding, so that `content + 0 * adversarial` (e.g. `--set gan_weight=0`)
+ *  leaves the adversarial term out of the objective and the trainer skips the
+ *  discriminator entirely. */
+function foldLoss(op: '+' | '-' | '*' | '/', l: LossExpr, r: LossExpr): LossExpr {
+  const value = (e: LossExpr) => (e.kind === 'const' ? e.value : undefined);
+  const a = value(l), b = value(r);
+  if (a !== undefined && b !== undefined) return { kind: 'const', value: op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : a / b };
+  if (op === '*' && (a === 0 || b === 0)) return { kind: 'const', value: 0 };
+  if (op === '/' && a === 0) return { kind: 'const', value: 0 };
+  if ((op === '+' || op === '-') && b === 0) return l;
+  if (op === '+' && a === 0) return r;
+  if ((op === '*' && b === 1) || (op === '/' && b === 1)) return l;
+  if (op === '*' && a === 1) return r;
+  return { kind: 'binary', op, left: l, right: r };
+}
 
 function suffix(n: number): string {
   return n === 0 ? '' : `_${n}`;

@@ -78,6 +78,16 @@ describe('netc compile --json', () => {
     expect(j.train).toMatchObject({ patch: 256, batch: 4, iterations: 450_000, optimizer: { lr: 5e-5 }, schedule: { at: [150_000], factor: 0.1 } });
   });
 
+  it('--set gan_weight=0 turns the adversarial term and the discriminator off', () => {
+    const off = compileFile(PAPER, { set: { gan_weight: 0 } }).program;
+    expect(off.discriminator).toBeUndefined();
+    expect(off.loss!.terms.map((t) => t.name)).toEqual(['content', 'total']);
+    expect(off.loss!.terms[1].expr).toEqual({ kind: 'term', name: 'content' });
+    const on = compileFile(PAPER).program;
+    expect(on.discriminator).toBe('Discriminator');
+    expect(on.loss!.terms.map((t) => t.name)).toEqual(['content', 'adversarial', 'total']);
+  });
+
   it('--set changes the variant without editing the file', () => {
     const j = JSON.parse(netc(['compile', PAPER, '--set', 'blocks=9', '--set', 'patch=64', '--json']).stdout);
     expect(j.params).toBe(5_573_481);
