@@ -121,7 +121,7 @@ describe('errors as a user sees them', () => {
     const r = netc(['compile', file]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/:5:15: error: unknown layer, block or function 'cnov'/);
-    expect(r.stderr).toMatch(/:6:20: error: a repeat count must be at least 1, got 0/);
+    expect(r.stderr).toMatch(/:6:19: error: a repeat count must be at least 1, got 0/);
     expect(r.stderr).toMatch(/:7:10: error: concat needs equal spatial sizes, got 256x256 and 128x128/);
   });
 
