@@ -1,0 +1,186 @@
+// Training batches: random crops of `patch` x `patch` from random pairs, the declared
+// augmentations, NHWC float32 in 0..1. Per sample, in this order (as DeepDeblur-PyTorch's
+// data/common.py, with a true 90-degree rotation where it transposes; with the two flips
+// both give all 8 orientations):
+//   flip:             horizontal flip with p = 0.5, then vertical flip with p = 0.5
+//   rot90:            rotation by 90 degrees counter-clockwise (np.rot90) with p = 0.5
+//   permute_channels: a uniformly random permutation of R, G, B
+//   saturation(a, b): HSV saturation times f ~ U(a, b), then clip to [0, 1]
+//   noise(m, s):      blurry only: + N(0, sigma^2) per value, sigma = |N(m, s^2)|, clip [0, 1]
+// The same geometry, permutation and saturation apply to the blurry and the sharp crop.
+//
+// Reproducibility: every random decision of a batch is drawn from one seeded Rng, in a fixed
+// order, synchronously when the batch is planned; only the per-sample noise comes from a
+// second Rng seeded by a draw of the first. So the batches depend on the seed alone, and the
+// loader's state (the Rng state before the next batch it will hand out) restores them.
+// Prefetch: when a batch is handed out, the next is planned and assembled right away, so its
+// image decoding and cropping happen while the caller runs its training step.
+import { UserError } from '../../errors.js';
+import type { Augmentation } from '../../compiler/ir.js';
+import type { Rgb8Image } from '../metrics.js';
+import type { PairDataset } from './dataset.js';
+import { Rng, type RngState } from './rng.js';
+
+export interface Batch {
+  blur: Float32Array;
+  sharp: Float32Array;
+  /** [batch, patch, patch, 3] */
+  shape: [number, number, number, number];
+  /** Dataset indices of the samples. */
+  indices: number[];
+}
+
+export interface BatchLoaderOptions {
+  patch: number;
+  batch: number;
+  augment: Augmentation[];
+  seed: number;
+}
+
+export interface BatchLoaderState {
+  rng: RngState;
+}
+
+/** Every random decision for one sample. */
+export interface SamplePlan {
+  index: number;
+  /** Crop position as fractions in [0, 1): scaled by the image's free room when applied. */
+  top: number;
+  left: number;
+  hflip: boolean;
+  vflip: boolean;
+  rot90: boolean;
+  permutation: [number, number, number];
+  saturation?: number;
+  noiseSigma?: number;
+  noiseSeed: number;
+}
+
+export function planSample(rng: Rng, size: number, augment: Augmentation[]): SamplePlan {
+  const plan: SamplePlan = {
+    index: rng.int(size),
+    top: rng.uniform(),
+    left: rng.uniform(),
+    hflip: false,
+    vflip: false,
+    rot90: false,
+    permutation: [0, 1, 2],
+    noiseSeed: rng.nextUint32(),
+  };
+  for (const a of augment) {
+    switch (a.kind) {
+      case 'flip':
+        plan.hflip = rng.chance(0.5);
+        plan.vflip = rng.chance(0.5);
+        break;
+      case 'rot90':
+        plan.rot90 = rng.chance(0.5);
+        break;
+      case 'permute_channels':
+        plan.permutation = rng.permutation(3) as [number, number, number];
+        break;
+      case 'saturation':
+        plan.saturation = rng.uniformIn(a.low, a.high);
+        break;
+      case 'noise':
+        plan.noiseSigma = Math.abs(a.sigmaMean + a.sigmaStd * rng.normal());
+        break;
+    }
+  }
+  return plan;
+}
+
+/** Crops, flips, rotates and permutes: out[y][x][c] = image[sy][sx][permutation[c]] / 255. */
+export function cropAndOrient(image: Rgb8Image, top: number, left: number, patch: number, plan: Pick<SamplePlan, 'hflip' | 'vflip' | 'rot90' | 'permutation'>, out: Float32Array, offset = 0): void {
+  const [p0, p1, p2] = plan.permutation;
+  for (let y = 0; y < patch; y++) {
+    for (let x = 0; x < patch; x++) {
+      // Position in the flipped crop that lands at (y, x): np.rot90 gives out[y][x] = in[x][P-1-y].
+      let fy = plan.rot90 ? x : y;
+      let fx = plan.rot90 ? patch - 1 - y : x;
+      if (plan.vflip) fy = patch - 1 - fy;
+      if (plan.hflip) fx = patch - 1 - fx;
+      const from = ((top + fy) * image.width + left + fx) * 3;
+      const to = offset + (y * patch + x) * 3;
+      out[to] = image.data[from + p0] / 255;
+      out[to + 1] = image.data[from + p1] / 255;
+      out[to + 2] = image.data[from + p2] / 255;
+    }
+  }
+}
+
+/** Scales HSV saturation by `factor` and clips to [0, 1]. With v = max(r, g, b), hue and value
+ *  fixed, skimage's rgb2hsv -> s * factor -> hsv2rgb is exactly c' = v + factor * (c - v). */
+export function scaleSaturation(data: Float32Array, factor: number, start = 0, end = data.length): void {
+  for (let i = start; i < end; i += 3) {
+    const v = Math.max(data[i], data[i + 1], data[i + 2]);
+    for (let c = 0; c < 3; c++) data[i + c] = Math.min(1, Math.max(0, v + factor * (data[i + c] - v)));
+  }
+}
+
+/** Adds N(0, sigma^2) noise and clips to [0, 1]. */
+export function addNoise(data: Float32Array, sigma: number, rng: Rng, start = 0, end = data.length): void {
+  for (let i = start; i < end; i++) data[i] = Math.min(1, Math.max(0, data[i] + sigma * rng.normal()));
+}
+
+export class BatchLoader {
+  private rng: Rng;
+  private next_?: { state: RngState; batch: Promise<Batch> };
+
+  constructor(private readonly dataset: PairDataset, private readonly options: BatchLoaderOptions) {
+    const { patch, batch } = options;
+    if (!Number.isInteger(patch) || patch < 1) throw new UserError(`patch must be a positive integer, got ${patch}`);
+    if (!Number.isInteger(batch) || batch < 1) throw new UserError(`batch must be a positive integer, got ${batch}`);
+    this.rng = new Rng(options.seed);
+  }
+
+  /** The next batch; starts assembling the one after it. */
+  next(): Promise<Batch> {
+    const current = this.next_ ?? this.start();
+    this.next_ = this.start();
+    return current.batch;
+  }
+
+  /** The state that makes the following `next()` calls repeat (save it with a checkpoint). */
+  getState(): BatchLoaderState {
+    return { rng: this.next_ ? this.next_.state : this.rng.getState() };
+  }
+
+  setState(state: BatchLoaderState): void {
+    this.rng.setState(state.rng);
+    this.next_ = undefined; // a prefetched batch from the old state is dropped
+  }
+
+  private start(): { state: RngState; batch: Promise<Batch> } {
+    const state = this.rng.getState();
+    const plans = Array.from({ length: this.options.batch }, () => planSample(this.rng, this.dataset.size, this.options.augment));
+    const batch = this.assemble(plans);
+    batch.catch(() => {}); // a prefetched batch's error surfaces when it is asked for
+    return { state, batch };
+  }
+
+  private async assemble(plans: SamplePlan[]): Promise<Batch> {
+    const { patch } = this.options;
+    const n = plans.length;
+    const blur = new Float32Array(n * patch * patch * 3);
+    const sharp = new Float32Array(n * patch * patch * 3);
+    const size = patch * patch * 3;
+    for (const [i, plan] of plans.entries()) {
+      const pair = await this.dataset.load(plan.index);
+      const { width, height } = pair.blur;
+      if (width < patch || height < patch) {
+        throw new UserError(`${pair.entry.blur}: ${width}x${height} is smaller than the training patch ${patch}x${patch}`);
+      }
+      const top = Math.floor(plan.top * (height - patch + 1));
+      const left = Math.floor(plan.left * (width - patch + 1));
+      cropAndOrient(pair.blur, top, left, patch, plan, blur, i * size);
+      cropAndOrient(pair.sharp, top, left, patch, plan, sharp, i * size);
+      if (plan.saturation !== undefined) {
+        scaleSaturation(blur, plan.saturation, i * size, (i + 1) * size);
+        scaleSaturation(sharp, plan.saturation, i * size, (i + 1) * size);
+      }
+      if (plan.noiseSigma !== undefined) addNoise(blur, plan.noiseSigma, new Rng(plan.noiseSeed), i * size, (i + 1) * size);
+    }
+    return { blur, sharp, shape: [n, patch, patch, 3], indices: plans.map((p) => p.index) };
+  }
+}

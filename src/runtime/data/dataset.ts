@@ -1,0 +1,136 @@
+// Blurry/sharp pairs in the GOPRO layout:
+//   ROOT/<split>/<SEQ>/{blur,blur_gamma,sharp}/<frame>.png
+// pairs matched by file name within a sequence (any folder of pairs in that layout works,
+// e.g. what `netc synth` writes). Decoded pairs are kept as 8-bit RGB in an LRU cache with
+// a byte budget: a small set is decoded once; a large one (GOPRO: ~5.5 MB per pair) keeps
+// the most recently used pairs.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../../errors.js';
+import { readImage } from '../image.js';
+import { toRgb8, type Rgb8Image } from '../metrics.js';
+
+export type BlurKind = 'blur' | 'blur_gamma';
+export type Split = 'train' | 'test';
+
+export interface PairEntry {
+  /** `<SEQ>/<file name>`, unique within the split. */
+  id: string;
+  blur: string;
+  sharp: string;
+}
+
+export interface Pair {
+  entry: PairEntry;
+  blur: Rgb8Image;
+  sharp: Rgb8Image;
+}
+
+export interface PairDatasetOptions {
+  /** Decoded-pair cache budget in bytes (default 2 GiB). */
+  cacheBytes?: number;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+const LAYOUT = 'expected ROOT/{train,test}/<SEQ>/{blur,blur_gamma,sharp}/*.png';
+export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
+
+async function listDir(dir: string, what: string): Promise<string[]> {
+  try {
+    const stat = await fs.stat(dir);
+    if (!stat.isDirectory()) throw new UserError(`${dir}: not a folder (${what}; ${LAYOUT})`);
+    return (await fs.readdir(dir)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${dir}: no such folder (${what}; ${LAYOUT})`);
+    throw new UserError(`${dir}: cannot read (${(err as Error).message})`);
+  }
+}
+
+const images = (names: string[]) => names.filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase()));
+
+function describeNames(names: string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
+
+export class PairDataset {
+  private cache = new Map<number, Pair>(); // insertion order = least recently used first
+  private cachedBytes = 0;
+  private readonly cacheBytes: number;
+
+  private constructor(
+    readonly root: string,
+    readonly split: Split,
+    readonly blurKind: BlurKind,
+    readonly pairs: PairEntry[],
+    options: PairDatasetOptions,
+  ) {
+    this.cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  }
+
+  /** Lists the pairs of ROOT/<split>; every sequence needs `<blurKind>/` and `sharp/` with the same file names. */
+  static async open(root: string, split: Split, blurKind: BlurKind = 'blur_gamma', options: PairDatasetOptions = {}): Promise<PairDataset> {
+    if (blurKind !== 'blur' && blurKind !== 'blur_gamma') throw new UserError(`blur must be "blur" or "blur_gamma", got ${String(blurKind)}`);
+    await listDir(root, 'the dataset root');
+    const splitDir = path.join(root, split);
+    const sequences = await listDir(splitDir, `the ${split} split`);
+    const pairs: PairEntry[] = [];
+    for (const seq of sequences) {
+      const seqDir = path.join(splitDir, seq);
+      if (!(await fs.stat(seqDir)).isDirectory()) continue;
+      const blurNames = images(await listDir(path.join(seqDir, blurKind), `the blurry images of sequence ${seq}`));
+      const sharpNames = images(await listDir(path.join(seqDir, 'sharp'), `the sharp images of sequence ${seq}`));
+      const sharpSet = new Set(sharpNames);
+      const blurSet = new Set(blurNames);
+      const noSharp = blurNames.filter((n) => !sharpSet.has(n));
+      const noBlur = sharpNames.filter((n) => !blurSet.has(n));
+      if (noSharp.length || noBlur.length) {
+        const problems = [
+          noSharp.length ? `${describeNames(noSharp)} in ${blurKind}/ but not in sharp/` : '',
+          noBlur.length ? `${describeNames(noBlur)} in sharp/ but not in ${blurKind}/` : '',
+        ].filter(Boolean);
+        throw new UserError(`${seqDir}: unmatched pairs: ${problems.join('; ')} (pairs are matched by file name)`);
+      }
+      for (const name of blurNames) {
+        pairs.push({ id: `${seq}/${name}`, blur: path.join(seqDir, blurKind, name), sharp: path.join(seqDir, 'sharp', name) });
+      }
+    }
+    if (pairs.length === 0) throw new UserError(`${splitDir}: no image pairs (${LAYOUT})`);
+    return new PairDataset(root, split, blurKind, pairs, options);
+  }
+
+  get size(): number {
+    return this.pairs.length;
+  }
+
+  /** The decoded pair `index` (cached); blurry and sharp must have the same size. */
+  async load(index: number): Promise<Pair> {
+    const hit = this.cache.get(index);
+    if (hit) {
+      this.cache.delete(index); // move to the most recently used end
+      this.cache.set(index, hit);
+      return hit;
+    }
+    const entry = this.pairs[index];
+    if (!entry) throw new Error(`pair index ${index} out of range 0..${this.pairs.length - 1}`);
+    const [blur, sharp] = await Promise.all([readImage(entry.blur), readImage(entry.sharp)]);
+    if (blur.width !== sharp.width || blur.height !== sharp.height) {
+      throw new UserError(`${entry.blur}: ${blur.width}x${blur.height}, but its sharp image ${entry.sharp} is ${sharp.width}x${sharp.height}`);
+    }
+    const pair: Pair = { entry, blur: toRgb8(blur), sharp: toRgb8(sharp) };
+    this.remember(index, pair);
+    return pair;
+  }
+
+  private remember(index: number, pair: Pair): void {
+    const bytes = pair.blur.data.length + pair.sharp.data.length;
+    if (this.cache.has(index)) return; // loaded twice concurrently
+    this.cache.set(index, pair);
+    this.cachedBytes += bytes;
+    for (const [key, old] of this.cache) {
+      if (this.cachedBytes <= this.cacheBytes || key === index) break;
+      this.cache.delete(key);
+      this.cachedBytes -= old.blur.data.length + old.sharp.data.length;
+    }
+  }
+}
