@@ -1,0 +1,100 @@
+// One 5x5, 64 -> 64 channel convolution at 128x128 (batch 1, 'same' padding): forward and
+// forward + backward (dx and dW) on the oneDNN backend, forward on plain tfjs CPU (its
+// backward takes minutes). Run directly (`npx tsx bench/conv.ts`) to print the JSON.
+import { pathToFileURL } from 'node:url';
+import { ONEDNN_BACKEND, oneDnnInfo, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
+import { tf } from '../src/runtime/tf.js';
+
+export interface ConvBenchOptions {
+  /** Timed runs per measurement on oneDNN (after one warm-up); the median is reported. */
+  runs?: number;
+  /** Timed forward runs on plain tfjs CPU (no warm-up; ~3 s each); 0 skips it. */
+  plainRuns?: number;
+}
+
+export interface ConvBenchResult {
+  conv: string;
+  /** GFLOP of one forward pass (2 per multiply-add); forward + backward is 3x. */
+  gflopForward: number;
+  onednn: { available: true; version: string; threads: number; forwardMs: number; forwardGflopPerSecond: number; forwardBackwardMs: number; forwardBackwardGflopPerSecond: number } | { available: false; reason: string };
+  tfjsCpu?: { forwardMs: number; forwardGflopPerSecond: number };
+}
+
+const SIZE = 128;
+const CHANNELS = 64;
+const KERNEL = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median wall time (ms) of `f`, whose result is read back so that all work is counted. */
+function timeMs(f: () => tf.Tensor[], runs: number, warmUp: boolean): number {
+  const once = () => {
+    const start = performance.now();
+    const outputs = tf.tidy(f);
+    outputs.forEach((t) => t.dataSync());
+    tf.dispose(outputs);
+    return performance.now() - start;
+  };
+  if (warmUp) once();
+  return median(Array.from({ length: runs }, once));
+}
+
+export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBenchResult> {
+  const runs = options.runs ?? 5;
+  const plainRuns = options.plainRuns ?? 1;
+  const gflopForward = (2 * SIZE * SIZE * CHANNELS * CHANNELS * KERNEL * KERNEL) / 1e9;
+  await tf.ready(); // initializes the default backend, so that there is one to restore
+  const previousBackend = tf.getBackend();
+  const x = tf.randomNormal([1, SIZE, SIZE, CHANNELS]) as tf.Tensor4D;
+  const filter = tf.randomNormal([KERNEL, KERNEL, CHANNELS, CHANNELS], 0, 0.05) as tf.Tensor4D;
+  const dy = tf.randomNormal([1, SIZE, SIZE, CHANNELS]);
+  const forward = () => [tf.conv2d(x, filter, 1, 'same')];
+  // The gradient of sum(y * dy) is dy: the backward pass gets dy as a training step would.
+  const forwardBackward = () => tf.grads((a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, filter]);
+  const gflops = (gflop: number, ms: number) => Math.round((gflop / (ms / 1000)) * 10) / 10;
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+
+  let onednn: ConvBenchResult['onednn'];
+  const registered = registerOneDnnBackend();
+  if (registered.ok) {
+    await tf.setBackend(ONEDNN_BACKEND);
+    const forwardMs = timeMs(forward, runs, true);
+    const forwardBackwardMs = timeMs(forwardBackward, runs, true);
+    const info = oneDnnInfo()!;
+    onednn = {
+      available: true,
+      version: info.version,
+      threads: info.threads,
+      forwardMs: round(forwardMs),
+      forwardGflopPerSecond: gflops(gflopForward, forwardMs),
+      forwardBackwardMs: round(forwardBackwardMs),
+      forwardBackwardGflopPerSecond: gflops(3 * gflopForward, forwardBackwardMs),
+    };
+  } else {
+    onednn = { available: false, reason: registered.reason };
+  }
+
+  let tfjsCpu: ConvBenchResult['tfjsCpu'];
+  if (plainRuns > 0) {
+    await tf.setBackend('cpu');
+    const forwardMs = timeMs(forward, plainRuns, false);
+    tfjsCpu = { forwardMs: round(forwardMs), forwardGflopPerSecond: gflops(gflopForward, forwardMs) };
+  }
+
+  tf.dispose([x, filter, dy]);
+  await tf.setBackend(previousBackend);
+  return {
+    conv: `${KERNEL}x${KERNEL} conv ${CHANNELS}->${CHANNELS} channels, ${SIZE}x${SIZE}, batch 1`,
+    gflopForward: Math.round(gflopForward * 1000) / 1000,
+    onednn,
+    tfjsCpu,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchConv(), null, 2));
+}
