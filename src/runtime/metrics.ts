@@ -64,14 +64,21 @@ function reflect(i: number, n: number): number {
   return j;
 }
 
+/** Indices 0..n-1 extended by SSIM_RADIUS on each side with scipy 'reflect' borders. */
+function reflectedIndices(n: number): Int32Array {
+  return Int32Array.from({ length: n + 2 * SSIM_RADIUS }, (_, i) => reflect(i - SSIM_RADIUS, n));
+}
+
 /** Separable Gaussian filter of a height x width plane (rows first, then columns, as scipy). */
 function gaussianFilter(plane: Float64Array, width: number, height: number, taps: Float64Array): Float64Array {
   const tmp = new Float64Array(plane.length);
   const out = new Float64Array(plane.length);
+  const rows = reflectedIndices(height);
+  const cols = reflectedIndices(width);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let s = 0;
-      for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) s += taps[k + SSIM_RADIUS] * plane[reflect(y + k, height) * width + x];
+      for (let k = 0; k < taps.length; k++) s += taps[k] * plane[rows[y + k] * width + x];
       tmp[y * width + x] = s;
     }
   }
@@ -79,7 +86,7 @@ function gaussianFilter(plane: Float64Array, width: number, height: number, taps
     const row = y * width;
     for (let x = 0; x < width; x++) {
       let s = 0;
-      for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) s += taps[k + SSIM_RADIUS] * tmp[row + reflect(x + k, width)];
+      for (let k = 0; k < taps.length; k++) s += taps[k] * tmp[row + cols[x + k]];
       out[row + x] = s;
     }
   }

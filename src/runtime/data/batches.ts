@@ -118,9 +118,14 @@ export function scaleSaturation(data: Float32Array, factor: number, start = 0, e
   }
 }
 
-/** Adds N(0, sigma^2) noise and clips to [0, 1]. */
+/** Adds N(0, sigma^2) noise and clips to [0, 1] (Box-Muller, both values of each draw). */
 export function addNoise(data: Float32Array, sigma: number, rng: Rng, start = 0, end = data.length): void {
-  for (let i = start; i < end; i++) data[i] = Math.min(1, Math.max(0, data[i] + sigma * rng.normal()));
+  for (let i = start; i < end; i += 2) {
+    const r = sigma * Math.sqrt(-2 * Math.log(1 - rng.uniform()));
+    const angle = 2 * Math.PI * rng.uniform();
+    data[i] = Math.min(1, Math.max(0, data[i] + r * Math.cos(angle)));
+    if (i + 1 < end) data[i + 1] = Math.min(1, Math.max(0, data[i + 1] + r * Math.sin(angle)));
+  }
 }
 
 export class BatchLoader {
