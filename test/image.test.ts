@@ -56,7 +56,7 @@ describe('readImage', () => {
   it.each([
     ['a missing file', 'no_such.png', /no_such\.png: no such file/],
     ['a text file', 'not_an_image.png', /not_an_image\.png: not a PNG or JPEG file/],
-    ['a truncated PNG', 'truncated.png', /truncated\.png: truncated or corrupt PNG/],
+    ['a truncated PNG', 'truncated.png', /truncated\.png: truncated PNG \(the file ends before the image data does\)$/],
     ['a grayscale PNG', 'gray_8x8.png', /gray_8x8\.png: 8-bit grayscale PNG; netc reads 8-bit RGB/],
     ['a 16-bit PNG', 'rgb16_8x8.png', /rgb16_8x8\.png: 16-bit RGB PNG; netc reads 8-bit RGB/],
     ['a 1x1 image', 'rgb_1x1.png', new RegExp(`rgb_1x1\\.png: the image is 1x1; netc needs at least ${MIN_IMAGE_SIDE}x${MIN_IMAGE_SIDE}`)],
@@ -64,6 +64,16 @@ describe('readImage', () => {
     const error = await readImage(path.join(badInputs, name)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses a PNG with damaged data', async () => {
+    const bytes = Buffer.from(readFileSync(path.join(fixtures, 'rgb_12x10.png')));
+    bytes[bytes.indexOf('IDAT') + 20] ^= 0xff;
+    const file = path.join(tmp(), 'damaged.png');
+    writeFileSync(file, bytes);
+    const error = await readImage(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(/damaged\.png: corrupt PNG \(.+\)/);
   });
 
   it('refuses a grayscale JPEG and a truncated JPEG', async () => {

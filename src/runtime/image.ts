@@ -78,7 +78,12 @@ function decodePng(file: string, bytes: Buffer): RgbImage {
   try {
     png = PNG.sync.read(bytes);
   } catch (err) {
-    throw new UserError(`${file}: truncated or corrupt PNG (${(err as Error).message})`);
+    const message = (err as Error).message;
+    // pngjs's words for "the data stopped early"
+    if (/read requests waitng on finished stream|unexpected end/i.test(message)) {
+      throw new UserError(`${file}: truncated PNG (the file ends before the image data does)`);
+    }
+    throw new UserError(`${file}: corrupt PNG (${message})`);
   }
   return fromRgba(png.width, png.height, png.data);
 }
