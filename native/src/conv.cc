@@ -1,7 +1,8 @@
 // 2-D convolution on NHWC tensors with HWIO filters (the tfjs layouts): forward with fused
 // bias, residual add (sum post-op) and ReLU/LeakyReLU, backward-data and backward-weights
-// (+ bias gradient). oneDNN picks its own internal layouts (format_tag::any): forcing NHWC
-// made backward-weights ~8x slower. Tensors are reordered in and out of those layouts, and
+// (+ bias gradient). oneDNN picks its own internal layouts (format_tag::any) except where it
+// has a JIT kernel for NHWC activations (forward, backward-data): forcing NHWC made
+// backward-weights ~8x slower. Tensors are reordered in and out of oneDNN's layouts, and
 // results go straight into the caller's buffers when the layouts agree.
 #include <cstring>
 #include <map>
@@ -109,12 +110,30 @@ memory scratchpadMemory(const memory::desc& desc) {
   return memory(desc, cpuEngine(), scratch(kSlotPad, desc.get_size()));
 }
 
-/** The forward descriptor; also the hint the backward primitives need. */
-dnnl::convolution_forward::desc forwardDesc(const Geometry& g, bool bias) {
+/** The forward descriptor (src and dst in layout `activations`); also the hint the
+ *  backward primitives need. */
+dnnl::convolution_forward::desc forwardDesc(const Geometry& g, bool bias, tag activations) {
   return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                         g.srcDesc(tag::any), g.weightsDesc(tag::any),
-                                         bias ? g.biasDesc() : memory::desc(), g.dstDesc(tag::any), g.strides(),
+                                         g.srcDesc(activations), g.weightsDesc(tag::any),
+                                         bias ? g.biasDesc() : memory::desc(), g.dstDesc(activations), g.strides(),
                                          g.dilates(), g.padLow(), g.padHigh());
+}
+
+/** The primitive descriptor `make(tag::nhwc)` when oneDNN has a direct kernel for NHWC
+ *  activations (no reorders: ~5% faster forward and backward-data at 64 channels), else
+ *  `make(tag::any)`, oneDNN's preferred (blocked) layout. Not used for backward-weights,
+ *  which is much slower on NHWC. */
+template <typename Make>
+auto preferNhwc(Make make) -> decltype(make(tag::any)) {
+  try {
+    auto pd = make(tag::nhwc);
+    std::string impl = pd.impl_info_str();
+    // Direct JIT kernels ("jit:...", "brg...") only: not reference or im2col + GEMM code.
+    if (impl.rfind("jit", 0) == 0 || impl.rfind("brg", 0) == 0) return pd;
+  } catch (const dnnl::error&) {
+    // no NHWC implementation: use oneDNN's own layout
+  }
+  return make(tag::any);
 }
 
 enum Activation { kNone = 0, kRelu = 1, kLeakyRelu = 2 };
@@ -133,7 +152,9 @@ struct ForwardPlan {
     }
     dnnl::primitive_attr attr = userScratchpad();
     attr.set_post_ops(ops);
-    pd = dnnl::convolution_forward::primitive_desc(forwardDesc(g, bias), attr, cpuEngine());
+    pd = preferNhwc([&](tag activations) {
+      return dnnl::convolution_forward::primitive_desc(forwardDesc(g, bias, activations), attr, cpuEngine());
+    });
     conv = dnnl::convolution_forward(pd);
     src = Layout(g.srcDesc(tag::nhwc), pd.src_desc(), true);
     weights = Layout(g.weightsDesc(tag::hwio), pd.weights_desc(), true);
@@ -150,11 +171,13 @@ struct BackwardDataPlan {
   Layout diffDst, weights, diffSrc;
 
   explicit BackwardDataPlan(const Geometry& g) {
-    dnnl::convolution_forward::primitive_desc hint(forwardDesc(g, false), cpuEngine());
-    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, g.srcDesc(tag::any),
-                                               g.weightsDesc(tag::any), g.dstDesc(tag::any), g.strides(),
-                                               g.dilates(), g.padLow(), g.padHigh());
-    pd = dnnl::convolution_backward_data::primitive_desc(desc, userScratchpad(), cpuEngine(), hint);
+    pd = preferNhwc([&](tag activations) {
+      dnnl::convolution_forward::primitive_desc hint(forwardDesc(g, false, activations), cpuEngine());
+      dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, g.srcDesc(activations),
+                                                 g.weightsDesc(tag::any), g.dstDesc(activations), g.strides(),
+                                                 g.dilates(), g.padLow(), g.padHigh());
+      return dnnl::convolution_backward_data::primitive_desc(desc, userScratchpad(), cpuEngine(), hint);
+    });
     conv = dnnl::convolution_backward_data(pd);
     diffDst = Layout(g.dstDesc(tag::nhwc), pd.diff_dst_desc(), true);
     weights = Layout(g.weightsDesc(tag::hwio), pd.weights_desc(), true);
@@ -168,7 +191,7 @@ struct BackwardWeightsPlan {
   Layout src, diffDst, diffWeights;
 
   BackwardWeightsPlan(const Geometry& g, bool bias) {
-    dnnl::convolution_forward::primitive_desc hint(forwardDesc(g, bias), cpuEngine());
+    dnnl::convolution_forward::primitive_desc hint(forwardDesc(g, bias, tag::any), cpuEngine());
     dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, g.srcDesc(tag::any),
                                                   g.weightsDesc(tag::any), bias ? g.biasDesc() : memory::desc(),
                                                   g.dstDesc(tag::any), g.strides(), g.dilates(), g.padLow(),
