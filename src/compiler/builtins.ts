@@ -62,7 +62,7 @@ export const BUILTINS: Record<string, Builtin> = Object.fromEntries(
     b('saturation', 'train', 'saturation x U[low, high] in HSV', [req('low', 'number'), req('high', 'number')]),
     b('noise', 'train', 'Gaussian noise on the blurry input', [req('sigma', 'any')]),
     b('normal', 'train', 'a normal distribution N(mean, std^2)', [req('mean', 'number'), req('std', 'number')]),
-    b('gopro', 'train', 'a GOPRO-layout dataset root', [req('root', 'string'), opt('blur', 'string', 'blur')]),
+    b('gopro', 'train', 'a GOPRO-layout dataset root; blur_gamma = frames averaged in linear space (the paper, the official default)', [req('root', 'string'), opt('blur', 'string', 'blur_gamma')]),
   ].map((x) => [x.name, x]),
 );
 
