@@ -53,8 +53,19 @@ export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBen
   const filter = tf.randomNormal([KERNEL, KERNEL, CHANNELS, CHANNELS], 0, 0.05) as tf.Tensor4D;
   const dy = tf.randomNormal([1, SIZE, SIZE, CHANNELS]);
   const forward = () => [tf.conv2d(x, filter, 1, 'same')];
-  // The gradient of sum(y * dy) is dy: the backward pass gets dy as a training step would.
-  const forwardBackward = () => tf.grads((a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, filter]);
+  // The three kernels of one conv in a training step (what tf.grads runs for it, without
+  // the loss around it): forward, input gradient, filter gradient.
+  const forwardBackward = () => [
+    tf.conv2d(x, filter, 1, 'same'),
+    tf.conv2dTranspose(dy as tf.Tensor4D, filter, x.shape, 1, 'same'),
+    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+      strides: [1, 1],
+      pad: 'same',
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+      filterShape: filter.shape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  ];
   const gflops = (gflop: number, ms: number) => Math.round((gflop / (ms / 1000)) * 10) / 10;
   const round = (ms: number) => Math.round(ms * 100) / 100;
 
