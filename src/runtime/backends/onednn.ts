@@ -96,6 +96,10 @@ function findAddon(): string | undefined {
 function loadAddon(): OneDnnAddon {
   const path = findAddon();
   if (!path) throw new Error(`native addon not built (${ADDON_PATH} missing; run 'npm run setup')`);
+  // OpenMP threads that spin between parallel regions compete with the JavaScript thread and
+  // anything else on a small machine (2x slower convs measured under load, no gain when
+  // idle). libgomp reads this when oneDNN loads it, i.e. on the require below.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   const loaded = require(path) as OneDnnAddon;
   loaded.info(); // fails here, not in the first kernel, if oneDNN itself cannot start
   return loaded;
