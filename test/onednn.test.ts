@@ -7,6 +7,7 @@ import {
   conv2dWithPostOps,
   oneDnnInfo,
   registerOneDnnBackend,
+  releaseOneDnnMemory,
   type ConvPostOps,
 } from '../src/runtime/backends/onednn.js';
 
@@ -323,6 +324,12 @@ describe('registration and memory', () => {
     for (let i = 0; i < 1000; i++) step();
     expect(tf.memory().numTensors).toBe(tensors);
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
+    // Releasing the native caches is safe: the next call rebuilds them.
+    releaseOneDnnMemory();
+    expect(oneDnnInfo()!.cachedPlans).toBe(0);
+    const calls = oneDnnInfo()!.convCalls;
+    step();
+    expect(oneDnnInfo()!.convCalls).toBeGreaterThan(calls);
     x.dispose();
     filter.dispose();
     bias.dispose();

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfjsCpu from '@tensorflow/tfjs-backend-cpu';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Activation } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 
@@ -108,6 +108,12 @@ function loadAddon(): OneDnnAddon {
 /** Version and thread count of the loaded addon, or undefined when it is not loaded. */
 export function oneDnnInfo(): OneDnnInfo | undefined {
   return addon?.info();
+}
+
+/** Frees the addon's cached primitives and scratch buffers (they grow to the largest conv
+ *  seen, e.g. ~0.5 GB after a 64-channel 1280x720 conv); later calls rebuild them. */
+export function releaseOneDnnMemory(): void {
+  addon?.release();
 }
 
 // ------------------------------------------------------------------ kernel helpers
@@ -324,10 +330,11 @@ function reduceKernel(mean: boolean) {
 // ------------------------------------------------- conv + bias + residual + activation
 
 // tfjs's FusedConv2D has no residual input, and while recording gradients tf.fused.conv2d
-// splits relu off (and cannot differentiate leaky relu at all). These two kernels give the
-// lowering one op for conv + bias + residual + activation, forward and backward.
+// splits relu off (and cannot differentiate leaky relu at all). NetcConv2D is conv + bias +
+// residual + relu/leaky relu in one native call; its gradient (registered below) computes
+// each input's gradient only when backprop asks for it.
 const NETC_CONV = 'NetcConv2D';
-const NETC_CONV_GRAD = 'NetcConv2DGrad';
+const NETC_ACTIVATION_GRAD = 'NetcActivationGrad';
 
 interface NetcConvAttrs {
   geometry: number[];
@@ -346,27 +353,45 @@ function netcConv2d(args: Parameters<KernelFunc>[0]): TensorInfo {
   return output(backend, [n, oh, ow, oc], y);
 }
 
-/** Outputs [dx, dFilter, dBias (with hasBias), dPreActivation (with an activation)]. */
-function netcConv2dGrad(args: Parameters<KernelFunc>[0]): TensorInfo[] {
+/** dy * activation'(pre-activation), from the activation's output y. */
+function netcActivationGrad(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = args.backend as CpuBackend;
-  const { dy, x, filter, y } = args.inputs as Record<string, TensorInfo>;
-  const { geometry, activation, alpha, hasBias } = args.attrs as unknown as NetcConvAttrs & { hasBias: boolean };
-  const dyValues = floats(backend, dy)!;
-  let dPre = dyValues;
-  if (activation !== Act.None) {
-    dPre = new Float32Array(dyValues.length);
-    addon!.activationGrad(dyValues, floats(backend, y)!, dPre, activation === Act.LeakyRelu ? alpha : 0);
-  }
-  const dx = new Float32Array(size(x.shape));
-  addon!.convBackwardData(dPre, floats(backend, filter)!, dx, geometry);
-  const dw = new Float32Array(size(filter.shape));
-  const db = hasBias ? new Float32Array(filter.shape[3]) : null;
-  addon!.convBackwardWeights(floats(backend, x)!, dPre, dw, db, geometry);
-  const outputs = [output(backend, x.shape, dx), output(backend, filter.shape, dw)];
-  if (db) outputs.push(output(backend, [db.length], db));
-  if (activation !== Act.None) outputs.push(output(backend, dy.shape, dPre));
-  return outputs;
+  const { dy, y } = args.inputs as { dy: TensorInfo; y: TensorInfo };
+  const dx = new Float32Array(size(dy.shape));
+  addon!.activationGrad(floats(backend, dy)!, floats(backend, y)!, dx, args.attrs!.alpha as number);
+  return output(backend, dy.shape, dx);
 }
+
+const netcConv2dGradient: GradConfig = {
+  kernelName: NETC_CONV,
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dyOrList, saved, attrs) => {
+    const dy = dyOrList as tf.Tensor; // one output
+    const [x, filter, y] = saved;
+    const { geometry, activation, alpha } = attrs as unknown as NetcConvAttrs;
+    const [, , , , , , , , , sh, sw, , , top, bottom, left, right] = geometry;
+    const convAttrs = {
+      strides: [sh, sw],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    };
+    // Created here, in backprop's scope, so that every input's gradient can use it.
+    const dPre =
+      activation === Act.None
+        ? dy
+        : (tf.engine().runKernel(NETC_ACTIVATION_GRAD, { dy, y }, { alpha: activation === Act.LeakyRelu ? alpha : 0 }) as tf.Tensor);
+    const run = (kernel: string, inputs: Record<string, tf.Tensor>, extra: object) =>
+      tf.engine().runKernel(kernel, inputs, { ...convAttrs, ...extra } as unknown as NamedAttrMap) as tf.Tensor;
+    return {
+      x: () => run('Conv2DBackpropInput', { dy: dPre, filter }, { inputShape: x.shape }),
+      filter: () => run('Conv2DBackpropFilter', { x, dy: dPre }, { filterShape: filter.shape }),
+      bias: () => tf.sum(dPre, [0, 1, 2]),
+      residual: () => dPre.clone(),
+    };
+  },
+};
 
 export interface ConvPostOps {
   strides: [number, number];
@@ -382,8 +407,8 @@ export interface ConvPostOps {
 }
 
 /** activation(conv2d(x, filter) + bias + residual), differentiable, on NHWC / HWIO tensors.
- *  On the 'onednn' backend it is one native call forward and three backward (bias and
- *  residual gradients included); elsewhere it is composed from tfjs ops. */
+ *  On the 'onednn' backend it is one native call forward (NetcConv2D); elsewhere it is
+ *  composed from tfjs ops. */
 export function conv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvPostOps): tf.Tensor4D {
   const { strides, pad, bias, residual, activation } = options;
   const alpha = options.alpha ?? 0.01;
@@ -418,33 +443,10 @@ export function conv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: 
     activation: fused,
     alpha,
   };
-  const inputs = [x, filter, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    const [xIn, filterIn] = args as tf.Tensor[];
-    const named: Record<string, tf.Tensor> = { x: xIn, filter: filterIn };
-    if (bias) named.bias = args[2] as tf.Tensor;
-    if (residual) named.residual = args[bias ? 3 : 2] as tf.Tensor;
-    const y = tf.engine().runKernel(NETC_CONV, named, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
-    save([xIn, filterIn, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedFilter, savedY] = saved;
-        const grads = tf
-          .engine()
-          .runKernel(NETC_CONV_GRAD, { dy, x: savedX, filter: savedFilter, y: savedY }, {
-            ...attrs,
-            hasBias: bias !== undefined,
-          } as unknown as NamedAttrMap) as tf.Tensor[];
-        const [dx, dFilter] = grads;
-        const dBias = bias ? [grads[2].reshape(bias.shape)] : [];
-        const dResidual = residual ? [fused === Act.None ? dy.clone() : grads[grads.length - 1]] : [];
-        return [dx, dFilter, ...dBias, ...dResidual];
-      },
-    };
-  });
-  const y = op(...inputs) as tf.Tensor4D;
+  const inputs: Record<string, tf.Tensor> = { x, filter };
+  if (bias) inputs.bias = bias.reshape([oc]);
+  if (residual) inputs.residual = residual;
+  const y = tf.engine().runKernel(NETC_CONV, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
   // sigmoid (and leaky relu with a negative slope) is not fused: the gradient from the
   // output alone needs a monotonic activation with a sign-preserving output.
   return fused === Act.None ? applyActivation(y, activation, alpha) : y;
@@ -500,7 +502,8 @@ export function registerOneDnnBackend(): RegisterResult {
       tf.registerKernel({ ...config, backendName: ONEDNN_BACKEND, kernelFunc } satisfies KernelConfig);
     }
     tf.registerKernel({ kernelName: NETC_CONV, backendName: ONEDNN_BACKEND, kernelFunc: netcConv2d as KernelFunc });
-    tf.registerKernel({ kernelName: NETC_CONV_GRAD, backendName: ONEDNN_BACKEND, kernelFunc: netcConv2dGrad as KernelFunc });
+    tf.registerKernel({ kernelName: NETC_ACTIVATION_GRAD, backendName: ONEDNN_BACKEND, kernelFunc: netcActivationGrad as KernelFunc });
+    tf.registerGradient(netcConv2dGradient);
   }
   registration = { ok: true };
   return registration;
