@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +167,7 @@ describe('augmentations', () => {
 });
 
 describe('BatchLoader', () => {
+  // The default assembles batches in a worker thread (the tests here run it from the sources through tsx).
   const options = { patch: 32, batch: 3, augment: ALL, seed: 7 };
 
   it('produces NHWC batches in [0, 1] with the same geometry for blur and sharp', async () => {
@@ -240,4 +242,111 @@ describe('BatchLoader', () => {
     expect(std).toBeGreaterThan(0.09);
     expect(std).toBeLessThan(0.11);
   });
+
+  it('gives bit-identical batches and states in a worker and on the main thread, resuming across them', async () => {
+    const ds = await PairDataset.open(root, 'train', 'blur_gamma');
+    const inThread = new BatchLoader(ds, { ...options, workers: 0 });
+    const oneWorker = new BatchLoader(ds, { ...options, workers: 1 });
+    const twoWorkers = new BatchLoader(ds, { ...options, workers: 2 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const [a, b, c] = await Promise.all([inThread.next(), oneWorker.next(), twoWorkers.next()]);
+        for (const other of [b, c]) {
+          expect(other.blur).toEqual(a.blur);
+          expect(other.sharp).toEqual(a.sharp);
+          expect(other.indices).toEqual(a.indices);
+          expect(other.shape).toEqual(a.shape);
+        }
+        expect(oneWorker.getState()).toEqual(inThread.getState());
+        expect(twoWorkers.getState()).toEqual(inThread.getState());
+      }
+      // A state saved by the worker path resumes on the main thread and vice versa.
+      const saved = JSON.parse(JSON.stringify(oneWorker.getState()));
+      const expected = await oneWorker.next();
+      inThread.setState(saved);
+      expect((await inThread.next()).blur).toEqual(expected.blur);
+      twoWorkers.setState(inThread.getState());
+      expect((await twoWorkers.next()).sharp).toEqual((await inThread.next()).sharp);
+    } finally {
+      await Promise.all([oneWorker.close(), twoWorkers.close(), inThread.close()]);
+    }
+  });
+
+  it('assembles the next batch in the worker while the main thread is blocked', async () => {
+    const busyWait = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    // Event-loop turns until `promise` settles: a batch made elsewhere needs one (its message).
+    const turnsUntilSettled = async (promise: Promise<unknown>) => {
+      let settled = false;
+      promise.then(() => (settled = true), () => (settled = true));
+      let turns = 0;
+      for (; !settled; turns++) await new Promise((resolve) => setImmediate(resolve));
+      return turns;
+    };
+    // A one-byte cache: (almost) every sample is read and decoded again.
+    const uncached = () => PairDataset.open(root, 'train', 'blur_gamma', { cacheBytes: 1 });
+    const blockedTurns = async (workers: number, blockMs: number) => {
+      const loader = new BatchLoader(await uncached(), { ...options, batch: 4, workers });
+      try {
+        const state = loader.getState();
+        await loader.next(); // starts the worker (if any)
+        loader.setState(state); // drops the prefetched batch: the next one is planned below
+        const next = loader.next();
+        busyWait(blockMs); // a synchronous "training step"
+        return await turnsUntilSettled(next);
+      } finally {
+        await loader.close();
+      }
+    };
+    const started = performance.now();
+    await new BatchLoader(await uncached(), { ...options, batch: 4, workers: 0 }).next();
+    const blockMs = Math.max(200, 10 * (performance.now() - started)); // many batch times
+    expect(await blockedTurns(1, blockMs)).toBeLessThanOrEqual(2);
+    // The same on the main thread: reading and decoding only start after the block.
+    expect(await blockedTurns(0, blockMs)).toBeGreaterThan(2);
+  });
+
+  it('reports a corrupt image in the dataset as a UserError naming the file, from the worker too', async () => {
+    const broken = tmp();
+    const flat = { width: 16, height: 16, data: new Float32Array(16 * 16 * 3).fill(0.5) };
+    await writePng(path.join(broken, 'train', 's', 'sharp', 'x.png'), flat);
+    mkdirSync(path.join(broken, 'train', 's', 'blur'));
+    const bad = path.join(broken, 'train', 's', 'blur', 'x.png');
+    writeFileSync(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
+    const ds = await PairDataset.open(broken, 'train', 'blur');
+    for (const workers of [1, 0]) {
+      const loader = new BatchLoader(ds, { patch: 8, batch: 2, augment: [], seed: 1, workers });
+      const error = await loader.next().catch((e: unknown) => e);
+      await loader.close();
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toBe(`${bad}: corrupt PNG (no image header)`);
+    }
+  });
+
+  it('close() is idempotent and ends the loader; an unclosed loader does not keep the process alive', async () => {
+    const ds = await PairDataset.open(root, 'train', 'blur_gamma');
+    const loader = new BatchLoader(ds, options);
+    await loader.next();
+    const closing = loader.close();
+    expect(loader.close()).toBe(closing);
+    await closing;
+    await expect(loader.next()).rejects.toThrow(/closed/);
+
+    // A run that never calls close(): it must exit on its own once its batches are done.
+    const script = `
+      import { PairDataset } from './src/runtime/data/dataset.ts';
+      import { BatchLoader } from './src/runtime/data/batches.ts';
+      const ds = await PairDataset.open(${JSON.stringify(root)}, 'train', 'blur_gamma');
+      const batch = await new BatchLoader(ds, { patch: 32, batch: 2, augment: [], seed: 1 }).next();
+      console.log('batch', batch.shape.join('x'));`;
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: path.join(here, '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(output.trim()).toBe('batch 2x32x32x3');
+  });
 });
+

@@ -13,13 +13,18 @@
 // order, synchronously when the batch is planned; only the per-sample noise comes from a
 // second Rng seeded by a draw of the first. So the batches depend on the seed alone, and the
 // loader's state (the Rng state before the next batch it will hand out) restores them.
-// Prefetch: when a batch is handed out, the next is planned and assembled right away, so its
-// image decoding and cropping happen while the caller runs its training step.
+// Prefetch: when a batch is handed out, the next is planned and assembled right away. By
+// default a worker thread assembles it (decoding, cropping, augmenting: worker-pool.ts), so it
+// is ready when a synchronous training step, which blocks the main event loop, ends. The
+// worker only executes the plans, so its batches are bit-identical to the in-thread fallback
+// (`workers: 0`). Call `close()` when done (idempotent); an idle worker never keeps the
+// process alive, but close() frees its threads and cache at once.
 import { UserError } from '../../errors.js';
 import type { Augmentation } from '../../compiler/ir.js';
 import type { Rgb8Image } from '../metrics.js';
-import type { PairDataset } from './dataset.js';
+import type { Pair, PairDataset } from './dataset.js';
 import { Rng, type RngState } from './rng.js';
+import { AssembleWorkers } from './worker-pool.js';
 
 export interface Batch {
   blur: Float32Array;
@@ -35,6 +40,9 @@ export interface BatchLoaderOptions {
   batch: number;
   augment: Augmentation[];
   seed: number;
+  /** Worker threads that assemble batches (default 1); 0 assembles them on the main thread.
+   *  With n workers, n batches are prefetched. Results do not depend on it. */
+  workers?: number;
 }
 
 export interface BatchLoaderState {
@@ -128,64 +136,87 @@ export function addNoise(data: Float32Array, sigma: number, rng: Rng, start = 0,
   }
 }
 
+/** Executes the plans: crops, orients and augments each planned sample into one batch. */
+export async function assembleBatch(plans: SamplePlan[], patch: number, load: (index: number) => Promise<Pair>): Promise<Batch> {
+  const n = plans.length;
+  const size = patch * patch * 3;
+  const blur = new Float32Array(n * size);
+  const sharp = new Float32Array(n * size);
+  for (const [i, plan] of plans.entries()) {
+    const pair = await load(plan.index);
+    const { width, height } = pair.blur;
+    if (width < patch || height < patch) {
+      throw new UserError(`${pair.entry.blur}: ${width}x${height} is smaller than the training patch ${patch}x${patch}`);
+    }
+    const top = Math.floor(plan.top * (height - patch + 1));
+    const left = Math.floor(plan.left * (width - patch + 1));
+    cropAndOrient(pair.blur, top, left, patch, plan, blur, i * size);
+    cropAndOrient(pair.sharp, top, left, patch, plan, sharp, i * size);
+    if (plan.saturation !== undefined) {
+      scaleSaturation(blur, plan.saturation, i * size, (i + 1) * size);
+      scaleSaturation(sharp, plan.saturation, i * size, (i + 1) * size);
+    }
+    if (plan.noiseSigma !== undefined) addNoise(blur, plan.noiseSigma, new Rng(plan.noiseSeed), i * size, (i + 1) * size);
+  }
+  return { blur, sharp, shape: [n, patch, patch, 3], indices: plans.map((p) => p.index) };
+}
+
+interface Planned {
+  /** The Rng state before this batch was planned. */
+  state: RngState;
+  batch: Promise<Batch>;
+}
+
 export class BatchLoader {
   private rng: Rng;
-  private next_?: { state: RngState; batch: Promise<Batch> };
+  /** Planned batches not handed out yet, oldest first. */
+  private queue: Planned[] = [];
+  private readonly workers?: AssembleWorkers;
+  private readonly prefetch: number;
+  private closed = false;
 
   constructor(private readonly dataset: PairDataset, private readonly options: BatchLoaderOptions) {
-    const { patch, batch } = options;
+    const { patch, batch, workers = 1 } = options;
     if (!Number.isInteger(patch) || patch < 1) throw new UserError(`patch must be a positive integer, got ${patch}`);
     if (!Number.isInteger(batch) || batch < 1) throw new UserError(`batch must be a positive integer, got ${batch}`);
+    if (!Number.isInteger(workers) || workers < 0) throw new UserError(`workers must be a non-negative integer, got ${workers}`);
     this.rng = new Rng(options.seed);
+    if (workers > 0) this.workers = new AssembleWorkers(dataset.spec, workers); // threads start with the first batch
+    this.prefetch = Math.max(1, workers);
   }
 
-  /** The next batch; starts assembling the one after it. */
+  /** The next batch; starts assembling the ones after it. */
   next(): Promise<Batch> {
-    const current = this.next_ ?? this.start();
-    this.next_ = this.start();
+    if (this.closed) return Promise.reject(new Error('the batch loader is closed'));
+    const current = this.queue.shift() ?? this.plan();
+    while (this.queue.length < this.prefetch) this.queue.push(this.plan());
     return current.batch;
   }
 
   /** The state that makes the following `next()` calls repeat (save it with a checkpoint). */
   getState(): BatchLoaderState {
-    return { rng: this.next_ ? this.next_.state : this.rng.getState() };
+    return { rng: this.queue.length ? this.queue[0].state : this.rng.getState() };
   }
 
   setState(state: BatchLoaderState): void {
     this.rng.setState(state.rng);
-    this.next_ = undefined; // a prefetched batch from the old state is dropped
+    this.queue = []; // batches prefetched from the old state are dropped
   }
 
-  private start(): { state: RngState; batch: Promise<Batch> } {
+  /** Stops the worker threads (batches in flight reject; later next() calls reject).
+   *  Idempotent and safe to call in a `finally`; without workers it only marks the loader closed. */
+  close(): Promise<void> {
+    this.closed = true;
+    this.queue = [];
+    return this.workers?.close() ?? Promise.resolve();
+  }
+
+  private plan(): Planned {
     const state = this.rng.getState();
     const plans = Array.from({ length: this.options.batch }, () => planSample(this.rng, this.dataset.size, this.options.augment));
-    const batch = this.assemble(plans);
+    const { patch } = this.options;
+    const batch = this.workers ? this.workers.assemble(plans, patch) : assembleBatch(plans, patch, (index) => this.dataset.load(index));
     batch.catch(() => {}); // a prefetched batch's error surfaces when it is asked for
     return { state, batch };
-  }
-
-  private async assemble(plans: SamplePlan[]): Promise<Batch> {
-    const { patch } = this.options;
-    const n = plans.length;
-    const blur = new Float32Array(n * patch * patch * 3);
-    const sharp = new Float32Array(n * patch * patch * 3);
-    const size = patch * patch * 3;
-    for (const [i, plan] of plans.entries()) {
-      const pair = await this.dataset.load(plan.index);
-      const { width, height } = pair.blur;
-      if (width < patch || height < patch) {
-        throw new UserError(`${pair.entry.blur}: ${width}x${height} is smaller than the training patch ${patch}x${patch}`);
-      }
-      const top = Math.floor(plan.top * (height - patch + 1));
-      const left = Math.floor(plan.left * (width - patch + 1));
-      cropAndOrient(pair.blur, top, left, patch, plan, blur, i * size);
-      cropAndOrient(pair.sharp, top, left, patch, plan, sharp, i * size);
-      if (plan.saturation !== undefined) {
-        scaleSaturation(blur, plan.saturation, i * size, (i + 1) * size);
-        scaleSaturation(sharp, plan.saturation, i * size, (i + 1) * size);
-      }
-      if (plan.noiseSigma !== undefined) addNoise(blur, plan.noiseSigma, new Rng(plan.noiseSeed), i * size, (i + 1) * size);
-    }
-    return { blur, sharp, shape: [n, patch, patch, 3], indices: plans.map((p) => p.index) };
   }
 }

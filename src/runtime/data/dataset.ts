@@ -26,6 +26,15 @@ export interface Pair {
   sharp: Rgb8Image;
 }
 
+/** What a PairDataset is made of, plain data: lets a worker thread open the same dataset. */
+export interface PairDatasetSpec {
+  root: string;
+  split: Split;
+  blurKind: BlurKind;
+  pairs: PairEntry[];
+  cacheBytes: number;
+}
+
 export interface PairDatasetOptions {
   /** Decoded-pair cache budget in bytes (default 2 GiB). */
   cacheBytes?: number;
@@ -56,7 +65,7 @@ function describeNames(names: string[]): string {
 export class PairDataset {
   private cache = new Map<number, Pair>(); // insertion order = least recently used first
   private cachedBytes = 0;
-  private readonly cacheBytes: number;
+  readonly cacheBytes: number;
 
   private constructor(
     readonly root: string,
@@ -97,6 +106,15 @@ export class PairDataset {
     }
     if (pairs.length === 0) throw new UserError(`${splitDir}: no image pairs (${LAYOUT})`);
     return new PairDataset(root, split, blurKind, pairs, options);
+  }
+
+  /** The same dataset from its spec (no listing again; see `spec`). */
+  static fromSpec(spec: PairDatasetSpec): PairDataset {
+    return new PairDataset(spec.root, spec.split, spec.blurKind, spec.pairs, { cacheBytes: spec.cacheBytes });
+  }
+
+  get spec(): PairDatasetSpec {
+    return { root: this.root, split: this.split, blurKind: this.blurKind, pairs: this.pairs, cacheBytes: this.cacheBytes };
   }
 
   get size(): number {
