@@ -4,7 +4,8 @@
 //                         data_range=255, channel_axis=-1)
 // i.e. per channel: Gaussian-weighted local statistics (sigma 1.5, truncate 3.5 -> 11 taps,
 // scipy 'reflect' borders), the SSIM map cropped by 5 pixels on each side, its mean; then the
-// mean over the three channels. Computed in float64 like skimage.
+// mean over the three channels. Computed in float64 like skimage; the crop means only
+// in-image pixels are ever filtered, so only the kept rows are filtered, one at a time.
 import { toUint8, type RgbImage } from './image.js';
 
 /** 8-bit RGB pixels, HWC. */
@@ -56,43 +57,6 @@ function gaussianTaps(): Float64Array {
   return taps;
 }
 
-/** scipy 'reflect' (half-sample symmetric: d c b a | a b c d | d c b a) index. */
-function reflect(i: number, n: number): number {
-  const period = 2 * n;
-  let j = ((i % period) + period) % period;
-  if (j >= n) j = period - 1 - j;
-  return j;
-}
-
-/** Indices 0..n-1 extended by SSIM_RADIUS on each side with scipy 'reflect' borders. */
-function reflectedIndices(n: number): Int32Array {
-  return Int32Array.from({ length: n + 2 * SSIM_RADIUS }, (_, i) => reflect(i - SSIM_RADIUS, n));
-}
-
-/** Separable Gaussian filter of a height x width plane (rows first, then columns, as scipy). */
-function gaussianFilter(plane: Float64Array, width: number, height: number, taps: Float64Array): Float64Array {
-  const tmp = new Float64Array(plane.length);
-  const out = new Float64Array(plane.length);
-  const rows = reflectedIndices(height);
-  const cols = reflectedIndices(width);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = 0; k < taps.length; k++) s += taps[k] * plane[rows[y + k] * width + x];
-      tmp[y * width + x] = s;
-    }
-  }
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = 0; k < taps.length; k++) s += taps[k] * tmp[row + cols[x + k]];
-      out[row + x] = s;
-    }
-  }
-  return out;
-}
-
 /** Mean structural similarity (see the header); images need sides of at least SSIM_MIN_SIDE. */
 export function ssim(a: Rgb8Image, b: Rgb8Image): number {
   checkSameSize(a, b);
@@ -101,36 +65,95 @@ export function ssim(a: Rgb8Image, b: Rgb8Image): number {
     throw new Error(`SSIM needs images of at least ${SSIM_MIN_SIDE}x${SSIM_MIN_SIDE}, got ${width}x${height}`);
   }
   const taps = gaussianTaps();
-  const c1 = (0.01 * DATA_RANGE) ** 2;
-  const c2 = (0.03 * DATA_RANGE) ** 2;
-  const n = width * height;
+  const x = new Float64Array(width * height);
+  const y = new Float64Array(width * height);
+  const rows = new GaussianRows(width);
   let total = 0;
   for (let c = 0; c < 3; c++) {
-    const x = new Float64Array(n);
-    const y = new Float64Array(n);
-    for (let p = 0; p < n; p++) {
-      x[p] = a.data[p * 3 + c];
-      y[p] = b.data[p * 3 + c];
+    for (let p = 0, i = c; p < x.length; p++, i += 3) {
+      x[p] = a.data[i];
+      y[p] = b.data[i];
     }
-    const product = (u: Float64Array, v: Float64Array) => u.map((value, i) => value * v[i]);
-    const ux = gaussianFilter(x, width, height, taps);
-    const uy = gaussianFilter(y, width, height, taps);
-    const uxx = gaussianFilter(product(x, x), width, height, taps);
-    const uyy = gaussianFilter(product(y, y), width, height, taps);
-    const uxy = gaussianFilter(product(x, y), width, height, taps);
-    let sum = 0;
-    for (let row = SSIM_RADIUS; row < height - SSIM_RADIUS; row++) {
-      for (let col = SSIM_RADIUS; col < width - SSIM_RADIUS; col++) {
-        const p = row * width + col;
-        const vx = uxx[p] - ux[p] * ux[p];
-        const vy = uyy[p] - uy[p] * uy[p];
-        const vxy = uxy[p] - ux[p] * uy[p];
-        const numerator = (2 * ux[p] * uy[p] + c1) * (2 * vxy + c2);
-        const denominator = (ux[p] * ux[p] + uy[p] * uy[p] + c1) * (vx + vy + c2);
-        sum += numerator / denominator;
-      }
-    }
-    total += sum / ((height - 2 * SSIM_RADIUS) * (width - 2 * SSIM_RADIUS));
+    total += meanSsimOfPlane(x, y, width, height, taps, rows);
   }
   return total / 3;
+}
+
+/** One row of the five column-filtered planes: x, y, x*x, y*y, x*y. */
+class GaussianRows {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly xx: Float64Array;
+  readonly yy: Float64Array;
+  readonly xy: Float64Array;
+  constructor(width: number) {
+    [this.x, this.y, this.xx, this.yy, this.xy] = Array.from({ length: 5 }, () => new Float64Array(width));
+  }
+}
+
+/** The mean of the cropped SSIM map of one channel. The map is cropped by the filter radius,
+ *  so every filtered value it keeps reads only pixels inside the image: the borders' reflection
+ *  never matters and each kept row is filtered straight from its 11 neighbouring rows (columns
+ *  first, then along the row, as scipy's gaussian_filter goes axis 0 then axis 1). Each 1-D
+ *  pass sums like scipy's correlate1d for a symmetric kernel: centre tap, then
+ *  (in[-j] + in[+j]) * tap[j] for j = radius down to 1. */
+function meanSsimOfPlane(x: Float64Array, y: Float64Array, width: number, height: number, taps: Float64Array, rows: GaussianRows): number {
+  const R = SSIM_RADIUS;
+  const c1 = (0.01 * DATA_RANGE) ** 2;
+  const c2 = (0.03 * DATA_RANGE) ** 2;
+  const centre = taps[R];
+  const { x: fx, y: fy, xx: fxx, yy: fyy, xy: fxy } = rows;
+  let sum = 0;
+  for (let row = R; row < height - R; row++) {
+    // Column pass for this row, every column.
+    for (let col = 0; col < width; col++) {
+      const p = row * width + col;
+      const xc = x[p];
+      const yc = y[p];
+      let sx = xc * centre;
+      let sy = yc * centre;
+      let sxx = xc * xc * centre;
+      let syy = yc * yc * centre;
+      let sxy = xc * yc * centre;
+      for (let j = R; j >= 1; j--) {
+        const t = taps[R + j];
+        const up = p - j * width;
+        const down = p + j * width;
+        const xu = x[up], xd = x[down], yu = y[up], yd = y[down];
+        sx += (xd + xu) * t;
+        sy += (yd + yu) * t;
+        sxx += (xd * xd + xu * xu) * t;
+        syy += (yd * yd + yu * yu) * t;
+        sxy += (xd * yd + xu * yu) * t;
+      }
+      fx[col] = sx;
+      fy[col] = sy;
+      fxx[col] = sxx;
+      fyy[col] = syy;
+      fxy[col] = sxy;
+    }
+    // Row pass at the kept columns, then the SSIM of each pixel.
+    for (let col = R; col < width - R; col++) {
+      let ux = fx[col] * centre;
+      let uy = fy[col] * centre;
+      let uxx = fxx[col] * centre;
+      let uyy = fyy[col] * centre;
+      let uxy = fxy[col] * centre;
+      for (let j = R; j >= 1; j--) {
+        const t = taps[R + j];
+        ux += (fx[col + j] + fx[col - j]) * t;
+        uy += (fy[col + j] + fy[col - j]) * t;
+        uxx += (fxx[col + j] + fxx[col - j]) * t;
+        uyy += (fyy[col + j] + fyy[col - j]) * t;
+        uxy += (fxy[col + j] + fxy[col - j]) * t;
+      }
+      const vx = uxx - ux * ux;
+      const vy = uyy - uy * uy;
+      const vxy = uxy - ux * uy;
+      const numerator = (2 * ux * uy + c1) * (2 * vxy + c2);
+      const denominator = (ux * ux + uy * uy + c1) * (vx + vy + c2);
+      sum += numerator / denominator;
+    }
+  }
+  return sum / ((height - 2 * SSIM_RADIUS) * (width - 2 * SSIM_RADIUS));
 }
