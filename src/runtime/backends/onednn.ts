@@ -127,6 +127,12 @@ function floats(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
   return values instanceof Float32Array ? values : undefined;
 }
 
+/** A Float32Array for a kernel's result, not zero-filled: every kernel here writes all of
+ *  its output, and zeroing a large array costs about as much as an elementwise op. */
+function outputArray(length: number): Float32Array {
+  return new Float32Array(Buffer.allocUnsafeSlow(length * 4).buffer, 0, length);
+}
+
 function output(backend: CpuBackend, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
 }
@@ -220,7 +226,7 @@ function conv2d(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   const xValues = floats(backend, x);
   const wValues = floats(backend, filter);
   if (!info || !xValues || !wValues) return undefined;
-  const y = new Float32Array(size(info.outShape));
+  const y = outputArray(size(info.outShape));
   addon!.convForward(xValues, wValues, null, null, y, geometryOf(info), Act.None, 0);
   return output(backend, info.outShape, y);
 }
@@ -250,7 +256,7 @@ function fusedConv2d(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
     biasValues = perChannel ? (floats(backend, bias) ?? null) : null;
     if (!biasValues) return undefined;
   }
-  const y = new Float32Array(size(info.outShape));
+  const y = outputArray(size(info.outShape));
   addon!.convForward(xValues, wValues, biasValues, null, y, geometryOf(info), activation, attrs.leakyreluAlpha ?? 0);
   return output(backend, info.outShape, y);
 }
@@ -263,7 +269,7 @@ function conv2dBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo | unde
   const dyValues = floats(backend, dy);
   const wValues = floats(backend, filter);
   if (!info || !dyValues || !wValues) return undefined;
-  const dx = new Float32Array(size(attrs.inputShape));
+  const dx = outputArray(size(attrs.inputShape));
   addon!.convBackwardData(dyValues, wValues, dx, geometryOf(info));
   return output(backend, attrs.inputShape, dx);
 }
@@ -276,7 +282,7 @@ function conv2dBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo | und
   const xValues = floats(backend, x);
   const dyValues = floats(backend, dy);
   if (!info || !xValues || !dyValues) return undefined;
-  const dw = new Float32Array(size(attrs.filterShape));
+  const dw = outputArray(size(attrs.filterShape));
   addon!.convBackwardWeights(xValues, dyValues, dw, null, geometryOf(info));
   return output(backend, attrs.filterShape, dw);
 }
@@ -291,7 +297,7 @@ function binaryKernel(op: Binary) {
     const bValues = floats(backend, b);
     if (!aValues || !bValues) return undefined;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(size(shape));
+    const out = outputArray(size(shape));
     addon!.binary(op, aValues, a.shape, bValues, b.shape, out, shape);
     return output(backend, shape, out);
   };
@@ -303,7 +309,7 @@ function unaryKernel(op: Unary) {
     const { x } = args.inputs as { x: TensorInfo };
     const values = floats(backend, x);
     if (!values) return undefined;
-    const out = new Float32Array(values.length);
+    const out = outputArray(values.length);
     addon!.unary(op, values, out, (args.attrs?.alpha as number | undefined) ?? 0);
     return output(backend, x.shape, out);
   };
@@ -321,7 +327,7 @@ function reduceKernel(mean: boolean) {
     const reduced = x.shape.map((_, i) => axes.includes(i));
     const outShape = keepDims ? x.shape.map((d, i) => (reduced[i] ? 1 : d)) : x.shape.filter((_, i) => !reduced[i]);
     const count = size(x.shape.filter((_, i) => reduced[i]));
-    const out = new Float32Array(size(outShape));
+    const out = outputArray(size(outShape));
     addon!.reduceSum(values, x.shape, reduced, out, mean ? 1 / count : 1);
     return output(backend, outShape, out);
   };
@@ -347,7 +353,7 @@ function netcConv2d(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { x, filter, bias, residual } = args.inputs as Record<string, TensorInfo | undefined>;
   const { geometry, activation, alpha } = args.attrs as unknown as NetcConvAttrs;
   const [n, , , , , , oc, oh, ow] = geometry;
-  const y = new Float32Array(n * oh * ow * oc);
+  const y = outputArray(n * oh * ow * oc);
   const values = (t: TensorInfo | undefined) => (t ? floats(backend, t)! : null);
   addon!.convForward(values(x)!, values(filter)!, values(bias), values(residual), y, geometry, activation, alpha);
   return output(backend, [n, oh, ow, oc], y);
@@ -357,7 +363,7 @@ function netcConv2d(args: Parameters<KernelFunc>[0]): TensorInfo {
 function netcActivationGrad(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = args.backend as CpuBackend;
   const { dy, y } = args.inputs as { dy: TensorInfo; y: TensorInfo };
-  const dx = new Float32Array(size(dy.shape));
+  const dx = outputArray(size(dy.shape));
   addon!.activationGrad(floats(backend, dy)!, floats(backend, y)!, dx, args.attrs!.alpha as number);
   return output(backend, dy.shape, dx);
 }
