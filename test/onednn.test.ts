@@ -272,11 +272,12 @@ describe('elementwise kernels', () => {
     });
   }
 
-  it('relu, step, square (NaN propagates as in tfjs)', async () => {
+  it('relu, step, square, sqrt (NaN propagates as in tfjs)', async () => {
     await expectSameOnBoth(() => {
       const x = tf.concat([tensor([300, 400], 21).reshape([-1]), tf.tensor1d([0, -0, NaN])]);
       const isNaN = (t: tf.Tensor) => tf.cast(tf.isNaN(t), 'float32');
-      return [tf.relu(x), tf.step(x), tf.step(x, 0.3), tf.square(x)].flatMap((y) => [isNaN(y), tf.where(tf.isNaN(y), 0, y)]);
+      const outputs = [tf.relu(x), tf.step(x), tf.step(x, 0.3), tf.square(x), tf.sqrt(x), tf.sqrt(tf.abs(x))];
+      return outputs.flatMap((y) => [isNaN(y), tf.where(tf.isNaN(y), 0, y)]);
     }, false);
   });
 

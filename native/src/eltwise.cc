@@ -1,6 +1,7 @@
 // Elementwise kernels and reductions that tfjs-backend-cpu runs as JavaScript loops: in a
 // training step they cost as much as the convolutions (broadcasts such as [1,1,1,1] x
 // [1,H,W,C] even take its per-element index path). float32 only; NumPy broadcasting.
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -149,7 +150,7 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-enum UnaryOp { kRelu = 0, kStep = 1, kSquare = 2 };
+enum UnaryOp { kRelu = 0, kStep = 1, kSquare = 2, kSqrt = 3 };
 
 template <typename Op>
 void unaryLoop(const float* x, float* out, int64_t n, Op op) {
@@ -157,7 +158,8 @@ void unaryLoop(const float* x, float* out, int64_t n, Op op) {
   for (int64_t i = 0; i < n; i++) out[i] = op(x[i]);
 }
 
-// unary(op, x, out, alpha): relu (NaN stays NaN), step (x > 0 ? 1 : alpha; NaN stays NaN), square.
+// unary(op, x, out, alpha): relu (NaN stays NaN), step (x > 0 ? 1 : alpha; NaN stays NaN),
+// square, sqrt (Adam's update).
 Napi::Value unary(const Napi::CallbackInfo& info) {
   int op = info[0].As<Napi::Number>().Int32Value();
   size_t n = lengthOf(info[1]);
@@ -174,6 +176,9 @@ Napi::Value unary(const Napi::CallbackInfo& info) {
       break;
     case kSquare:
       unaryLoop(x, out, count, [](float v) { return v * v; });
+      break;
+    case kSqrt:
+      unaryLoop(x, out, count, [](float v) { return std::sqrt(v); });
       break;
     default:
       throw Napi::RangeError::New(info.Env(), "unknown unary op");

@@ -63,6 +63,7 @@ const enum Unary {
   Relu = 0,
   Step = 1,
   Square = 2,
+  Sqrt = 3,
 }
 
 export interface OneDnnInfo {
@@ -500,6 +501,7 @@ export function registerOneDnnBackend(): RegisterResult {
       ['Relu', withFallback('Relu', unaryKernel(Unary.Relu))],
       ['Step', withFallback('Step', unaryKernel(Unary.Step))],
       ['Square', withFallback('Square', unaryKernel(Unary.Square))],
+      ['Sqrt', withFallback('Sqrt', unaryKernel(Unary.Sqrt))],
       ['Sum', withFallback('Sum', reduceKernel(false))],
       ['Mean', withFallback('Mean', reduceKernel(true))],
     ]);
