@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CompileError, formatDiagnostics } from '../compiler/index.js';
 import { UserError } from '../errors.js';
+import { registerBench } from './bench.js';
 import { registerCompile } from './compile.js';
 import { registerDeblur } from './deblur.js';
 import { registerImport } from './import.js';
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError();
   registerCompile(program);
+  registerBench(program);
   registerImport(program);
   registerDeblur(program);
   registerSynth(program);

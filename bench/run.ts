@@ -1,0 +1,80 @@
+// `npm run bench`: the reference set, measured in one run on this machine, netc next to the
+// PyTorch peer (../shared/peer/bench.py), as ratios. Prints one JSON object on stdout
+// (progress on stderr) and writes it to bench/latest.json.
+//   npm run bench                 # everything (about 15 minutes on 2 cores)
+//   npm run bench -- --quick      # compile, conv, 256x256 forward, 128x128 train step only
+//   npm run bench -- --no-peer    # without PyTorch
+// Nothing else may run on the machine meanwhile: the numbers would be worthless.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchCompile } from './compile.js';
+import { benchConv } from './conv.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PEER = path.resolve(ROOT, '../shared/peer');
+const MODEL = 'models/deepdeblur-pytorch.net';
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const log = (...m: unknown[]) => console.error('[bench]', ...m);
+
+function run(cmd: string, argv: string[], timeoutMs: number): unknown {
+  log(`${cmd} ${argv.join(' ')}`);
+  const r = spawnSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    log(`failed (status ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return { error: r.stderr.trim().split('\n').slice(-3).join('\n') || `status ${r.status}` };
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const netcBench = (extra: string[], timeoutMs = 1_800_000) =>
+  run(process.execPath, [path.join(ROOT, 'bin/netc.js'), 'bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, number>;
+
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+};
+
+report.compile = ['models/deepdeblur.net', MODEL].map((f) => benchCompile(path.join(ROOT, f)));
+log('compile', JSON.stringify(report.compile));
+report.conv = await benchConv({ runs: 5, plainRuns: quick ? 0 : 1 });
+
+const netc: Record<string, unknown> = {};
+netc.cpuForward256 = netcBench(['--backend', 'cpu', '--input', '256x256', '--runs', '3']);
+netc.cpuTrain128 = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '3']);
+if (!quick) {
+  netc.cpuForward720p = netcBench(['--backend', 'cpu', '--input', '720x1280', '--runs', '3']);
+  // WebGL on Mesa llvmpipe (~1.5 GFLOP/s) and plain tfjs CPU are far too slow for the full
+  // model at these sizes within a benchmark run: they are timed at 64x64 and 32x32.
+  netc.webglForward64 = netcBench(['--backend', 'webgl', '--input', '64x64', '--runs', '3']);
+  netc.webglTrain32 = netcBench(['--backend', 'webgl', '--input', '32x32', '--train', '--runs', '3']);
+  netc.tfjsCpuForward64 = netcBench(['--backend', 'tfjs-cpu', '--input', '64x64', '--runs', '3']);
+}
+report.netc = netc;
+
+if (!args.has('--no-peer')) {
+  if (spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) spawnSync('bash', [path.join(PEER, 'setup.sh')], { stdio: ['ignore', 2, 2] });
+  const peer = run('/usr/bin/python3', [path.join(PEER, 'bench.py'), ...(quick ? [] : ['--full'])], 3_600_000) as Record<string, number>;
+  report.pytorch = peer;
+  const ratio = (ours: unknown, key: string, theirs: string) => {
+    const value = (ours as Record<string, unknown> | undefined)?.[key];
+    return typeof value === 'number' && typeof peer[theirs] === 'number' ? Math.round((value / peer[theirs]) * 1000) / 1000 : null;
+  };
+  // Ratios netc / PyTorch (<= 1.0: netc is at least as fast). netc's forward includes the
+  // Gaussian pyramid, so it is compared with PyTorch's forward including the pyramid.
+  const onednn = (report.conv as Awaited<ReturnType<typeof benchConv>>).onednn;
+  report.ratios = {
+    forward256: ratio(netc.cpuForward256, 'forwardMs', 'msresnet_fwd_256_incl_pyramid_ms'),
+    trainStep128: ratio(netc.cpuTrain128, 'trainStepMs', 'msresnet_train_step_128_ms'),
+    forward720p: ratio(netc.cpuForward720p, 'forwardMs', 'msresnet_fwd_720p_ms'),
+    convForward: ratio(onednn, 'forwardMs', 'conv5x5_64_fwd_ms'),
+    convForwardBackward: ratio(onednn, 'forwardBackwardMs', 'conv5x5_64_fwdbwd_ms'),
+  };
+}
+
+const json = JSON.stringify(report, null, 2);
+writeFileSync(path.join(ROOT, 'bench/latest.json'), json + '\n');
+console.log(json);

@@ -1,0 +1,40 @@
+// `netc bench`: how fast a model runs here, as JSON or one line.
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { benchForward, peakRssBytes } from '../runtime/bench.js';
+import { initBackend, isBackendName } from '../runtime/backends/index.js';
+import { collectSet, compileForCli, parseSize } from './options.js';
+
+interface BenchFlags { input: string; set?: Record<string, number>; backend?: string; json?: boolean; runs: string; warmup: string }
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('time the generator forward pass (and with --train one training step)')
+    .argument('<file>', 'the .net model file')
+    .option('--input <HxW>', 'input size', '256x256')
+    .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
+    .option('--backend <name>', 'cpu, tfjs-cpu or webgl')
+    .option('--runs <n>', 'timed runs (median reported)', '3')
+    .option('--warmup <n>', 'untimed runs first', '1')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, flags: BenchFlags) => {
+      if (flags.backend !== undefined && !isBackendName(flags.backend)) throw new UserError(`--backend ${flags.backend}: choose cpu, tfjs-cpu or webgl`);
+      const runs = Number(flags.runs);
+      const warmup = Number(flags.warmup);
+      if (!(runs >= 1) || !(warmup >= 0)) throw new UserError('--runs must be at least 1 and --warmup at least 0');
+      const input = parseSize(flags.input);
+      const backend = await initBackend(flags.backend);
+      if (!flags.json) console.error(`netc: backend ${backend.name} (${backend.note})`);
+      const { program: prog } = compileForCli(file, { input, set: flags.set });
+      const forward = await benchForward(prog, runs, warmup);
+      const result = {
+        backend: backend.name, tfjsBackend: backend.tfjsBackend, model: file, set: flags.set ?? {}, input: [1, ...input, 3],
+        ...forward, peakRssBytes: peakRssBytes(),
+      };
+      if (flags.json) console.log(JSON.stringify(result));
+      else {
+        console.log(`${file} ${input.join('x')} on ${backend.name}: forward ${(forward.forwardMs / 1000).toFixed(2)} s (${forward.gflop.toFixed(1)} GFLOP, ${forward.gflopPerSecond.toFixed(1)} GFLOP/s)`);
+      }
+    });
+}

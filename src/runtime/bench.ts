@@ -1,0 +1,63 @@
+// Timing of compiled models: forward passes (and, with a trainer, training steps) as
+// medians of several runs after a warm-up, every result read back so all work is counted.
+import { readFileSync } from 'node:fs';
+import type { Program } from '../compiler/ir.js';
+import { graphCost } from '../compiler/cost.js';
+import { runGraph } from './execute.js';
+import { createParams, disposeParams } from './params.js';
+import { tf } from './tf.js';
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs `once` `warmup` times untimed, then `runs` times; returns every timed run (ms). */
+export async function timeRuns(once: () => Promise<void> | void, runs: number, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await once();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+/** Peak resident memory of this process so far (Linux VmHWM), in bytes. */
+export function peakRssBytes(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ForwardBench {
+  forwardMs: number;
+  forwardRunsMs: number[];
+  gflop: number;
+  gflopPerSecond: number;
+}
+
+/** Generator forward at the program's input size (pyramid included), batch 1. */
+export async function benchForward(program: Program, runs: number, warmup = 1): Promise<ForwardBench> {
+  const graph = program.models[program.generator];
+  const params = createParams(graph, 0);
+  const x = tf.randomUniform(graph.inputs[0].shape, 0, 1, 'float32', 1);
+  try {
+    const times = await timeRuns(async () => {
+      const outputs = runGraph(graph, [x], params);
+      await Promise.all(outputs.map((o) => o.data()));
+      tf.dispose(outputs);
+    }, runs, warmup);
+    const gflop = graphCost(graph).flops / 1e9;
+    const forwardMs = median(times);
+    return { forwardMs, forwardRunsMs: times, gflop, gflopPerSecond: gflop / (forwardMs / 1000) };
+  } finally {
+    x.dispose();
+    disposeParams(params);
+  }
+}
