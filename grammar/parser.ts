@@ -43,7 +43,7 @@ function ruleDescription(rule: string): string {
 
 export class NetcParser extends CstParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 4, errorMessageProvider });
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider, skipValidations: process.env.NETC_VALIDATE_GRAMMAR !== '1' });
     this.performSelfAnalysis();
   }
 
@@ -233,7 +233,8 @@ export class NetcParser extends CstParser {
       { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.SUBRULE(this.reduceExpr) },
+      // `mean(k in ...` vs a call `mean(k, ...`: told apart by the `in` four tokens ahead.
+      { GATE: () => this.LA(4).tokenType === T.In, ALT: () => this.SUBRULE(this.reduceExpr), IGNORE_AMBIGUITIES: true },
       { ALT: () => this.SUBRULE(this.callExpr) },
       { ALT: () => this.CONSUME(T.Identifier) },
       { ALT: () => this.SUBRULE(this.parenExpr) },

@@ -2,11 +2,19 @@
 import { Command, CommanderError } from 'commander';
 import { CompileError, formatDiagnostics } from '../compiler/index.js';
 import { UserError } from '../errors.js';
-import { registerBench } from './bench.js';
-import { registerCompile } from './compile.js';
-import { registerDeblur } from './deblur.js';
-import { registerImport } from './import.js';
-import { registerSynth } from './synth.js';
+
+// Commands load lazily: `netc compile` must not pay for TensorFlow.js and the native
+// backends (1.5 s) to print a cost table in a few milliseconds.
+type Register = (program: Command) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  compile: async () => (await import('./compile.js')).registerCompile,
+  bench: async () => (await import('./bench.js')).registerBench,
+  import: async () => (await import('./import.js')).registerImport,
+  deblur: async () => (await import('./deblur.js')).registerDeblur,
+  synth: async () => (await import('./synth.js')).registerSynth,
+};
+/** Commands registered together by one module. */
+const ALIASES: Record<string, string> = { diff: 'compile' };
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('netc')
@@ -14,11 +22,9 @@ export async function main(argv: string[]): Promise<void> {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
-  registerCompile(program);
-  registerBench(program);
-  registerImport(program);
-  registerDeblur(program);
-  registerSynth(program);
+  const asked = ALIASES[argv[2]] ?? argv[2];
+  const modules = asked in COMMANDS ? [asked] : Object.keys(COMMANDS);
+  for (const name of modules) (await COMMANDS[name]())(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
