@@ -41,3 +41,36 @@ export interface Document {
   source: string;
   declarations: Declaration[];
 }
+
+/** The expressions directly inside `e` (a `for` body's statements included), so that
+ *  passes over the tree need no switch of their own. */
+export function childExpressions(e: Expr): Expr[] {
+  switch (e.kind) {
+    case 'call': return e.args.map((a) => a.value);
+    case 'index': return [e.target, e.index];
+    case 'repeat': return [e.target, e.count];
+    case 'binary': return [e.left, e.right];
+    case 'negate': return [e.operand];
+    case 'chain': return e.stages;
+    case 'tuple': case 'list': return e.items;
+    case 'range': return [e.from, e.to];
+    case 'reduce': return [e.over, e.body];
+    case 'for': return [e.over, ...e.body.map((s) => s.value)];
+    case 'coarseToFine': return [e.levels, ...e.cases.map((c) => c.body)];
+    default: return [];
+  }
+}
+
+/** Every expression of a declaration (its own and nested ones), depth first. */
+export function* expressionsOf(d: Declaration): Generator<Expr> {
+  const roots: Expr[] = d.kind === 'const' ? [d.value]
+    : d.kind === 'block' ? [...d.params.flatMap((p) => (p.default ? [p.default] : [])), ...d.body.map((s) => s.value)]
+    : d.kind === 'train' ? d.settings.flatMap((s) => s.values)
+    : d.body.map((s) => s.value);
+  const stack = [...roots].reverse();
+  while (stack.length) {
+    const e = stack.pop()!;
+    yield e;
+    stack.push(...[...childExpressions(e)].reverse()); // copy: some children are the node's own arrays
+  }
+}

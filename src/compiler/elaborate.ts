@@ -3,7 +3,7 @@
 // (things a tensor can be sent through with `->`). Shape and type errors are reported here,
 // located at the expression that caused them; after an error the value becomes `poison`
 // so one mistake is reported once.
-import type { Argument, Declaration, Document, Expr, Statement } from './ast.js';
+import { childExpressions, type Argument, type Declaration, type Document, type Expr, type Statement } from './ast.js';
 import { BUILTINS, INPUT_TYPES, TRAIN_CONSTANTS, type BuiltinParam } from './builtins.js';
 import { DiagnosticBag } from './diagnostics.js';
 import type {
@@ -978,14 +978,12 @@ function describe(v: Value): string {
 }
 
 function namesIn(e: Expr): string[] {
-  const out: string[] = [];
-  const walk = (x: Expr): void => {
-    if (x.kind === 'name') out.push(x.name);
-    for (const child of Object.values(x)) {
-      if (child && typeof child === 'object' && 'kind' in child && 'loc' in child) walk(child as Expr);
-      if (Array.isArray(child)) child.forEach((c) => c && typeof c === 'object' && 'kind' in c && walk(c as Expr));
-    }
-  };
-  walk(e);
-  return out;
+  const names: string[] = [];
+  const stack = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.kind === 'name') names.push(x.name);
+    stack.push(...childExpressions(x));
+  }
+  return names;
 }

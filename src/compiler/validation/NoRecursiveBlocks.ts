@@ -1,12 +1,12 @@
 // A block may not use itself, directly or through other blocks: it would never end.
-import type { Expr, Statement } from '../ast.js';
+import { expressionsOf, type Declaration } from '../ast.js';
 import type { SourceSpan } from '../ir.js';
 import type { ValidationRule } from './context.js';
 
 export const NoRecursiveBlocks: ValidationRule = ({ doc, report }) => {
   const blocks = new Map(doc.declarations.flatMap((d) => (d.kind === 'block' ? [[d.name.name, d] as const] : [])));
   const uses = new Map<string, { name: string; loc: SourceSpan }[]>();
-  for (const [name, block] of blocks) uses.set(name, blockUses(block.body).filter((u) => blocks.has(u.name)));
+  for (const [name, block] of blocks) uses.set(name, blockUses(block).filter((u) => blocks.has(u.name)));
   const reported = new Set<string>();
   for (const start of blocks.keys()) {
     // Depth-first search for a path start -> ... -> start.
@@ -32,25 +32,11 @@ export const NoRecursiveBlocks: ValidationRule = ({ doc, report }) => {
   }
 };
 
-function blockUses(body: Statement[]): { name: string; loc: SourceSpan }[] {
+function blockUses(block: Extract<Declaration, { kind: 'block' }>): { name: string; loc: SourceSpan }[] {
   const out: { name: string; loc: SourceSpan }[] = [];
-  const expr = (e: Expr): void => {
-    switch (e.kind) {
-      case 'name': out.push({ name: e.name, loc: e.loc }); return;
-      case 'call': out.push({ name: e.callee, loc: e.calleeLoc }); e.args.forEach((a) => expr(a.value)); return;
-      case 'index': expr(e.target); expr(e.index); return;
-      case 'repeat': expr(e.target); expr(e.count); return;
-      case 'binary': expr(e.left); expr(e.right); return;
-      case 'negate': expr(e.operand); return;
-      case 'chain': e.stages.forEach(expr); return;
-      case 'tuple': case 'list': e.items.forEach(expr); return;
-      case 'range': expr(e.from); expr(e.to); return;
-      case 'reduce': expr(e.over); expr(e.body); return;
-      case 'for': expr(e.over); e.body.forEach((s) => expr(s.value)); return;
-      case 'coarseToFine': expr(e.levels); e.cases.forEach((c) => expr(c.body)); return;
-      default: return;
-    }
-  };
-  body.forEach((s) => expr(s.value));
+  for (const e of expressionsOf(block)) {
+    if (e.kind === 'name') out.push({ name: e.name, loc: e.loc });
+    if (e.kind === 'call') out.push({ name: e.callee, loc: e.calleeLoc });
+  }
   return out;
 }
