@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   import: async () => (await import('./import.js')).registerImport,
   deblur: async () => (await import('./deblur.js')).registerDeblur,
   synth: async () => (await import('./synth.js')).registerSynth,
+  train: async () => (await import('./train.js')).registerTrain,
+  eval: async () => (await import('./eval.js')).registerEval,
 };
 /** Commands registered together by one module. */
 const ALIASES: Record<string, string> = { diff: 'compile' };
