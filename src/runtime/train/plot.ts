@@ -50,7 +50,8 @@ function logTicks(low: number, high: number): number[] {
   const inside = (t: number) => Math.log10(t) >= low && Math.log10(t) <= high;
   const whole = decades.map((d) => 10 ** d).filter(inside);
   if (whole.length >= 3) return whole;
-  return decades.flatMap((d) => [1, 2, 5].map((m) => Number((m * 10 ** d).toPrecision(6)))).filter(inside);
+  const steps125 = decades.flatMap((d) => [1, 2, 5].map((m) => Number((m * 10 ** d).toPrecision(6)))).filter(inside);
+  return steps125.length >= 3 ? steps125 : niceTicks(10 ** low, 10 ** high, 4).filter((t) => t > 0);
 }
 
 function formatTick(value: number): string {

@@ -127,6 +127,17 @@ async function pruneCheckpoints(runDir: string, keep: number): Promise<void> {
   }
 }
 
+/** Removes what a killed run can leave behind: temp checkpoint directories, checkpoints
+ *  being deleted, temp files of atomic writes (all named with a leading dot). */
+async function removeLeftovers(runDir: string): Promise<void> {
+  for (const dir of [runDir, path.join(runDir, 'checkpoints')]) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (/^\..*\.(tmp|tmp\.old|deleting)$/.test(name)) await fs.rm(path.join(dir, name), { recursive: true, force: true });
+    }
+  }
+}
+
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   const names = await fs.readdir(dir).catch(() => undefined);
   return !names || names.length === 0;
@@ -159,6 +170,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       }
       const extra = meta.extra as unknown as TrainExtra | undefined;
       if (!extra?.loader) throw new UserError(`${dir}: not a training checkpoint (no data loader state); it can be used as --weights but not resumed`);
+      await removeLeftovers(runDir);
       trainer.restore(meta, params, slots);
       loaderState = extra.loader;
       elapsed = extra.time ?? 0;
