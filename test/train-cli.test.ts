@@ -1,0 +1,134 @@
+// `netc train` in-process on a tiny variant and a tiny synthesized dataset: exact resume on
+// both CPU backends, NaN handling, the adversarial path (with its resume), the run files.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpointFor, readCheckpoint } from '../src/runtime/checkpoint.js';
+import { disposeParams } from '../src/runtime/params.js';
+import { runCli } from './helpers/cli.js';
+import { compileModel, OFFICIAL_MODEL, PAPER_MODEL } from './helpers/models.js';
+import { makeTrainingData } from './helpers/train-data.js';
+
+const TINY = ['--set', 'blocks=1', '--set', 'feats=4', '--set', 'scales=2', '--set', 'patch=16', '--set', 'batch=2'];
+let tmp: string;
+let data: string;
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'netc-train-'));
+  data = path.join(tmp, 'data');
+  await makeTrainingData(data);
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+interface LogLine { step: number; loss: number; lr: number; time: number; [k: string]: number }
+async function readLog(runDir: string): Promise<LogLine[]> {
+  return (await fs.readFile(path.join(runDir, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+}
+
+async function train(model: string, runDir: string, extra: string[]) {
+  const result = await runCli(['train', model, '--data', data, '--out', runDir, '--val-every', '0', ...extra]);
+  if (result.code !== 0 && !extra.includes('lr=1e30')) throw new Error(`netc train failed (${result.code}): ${result.stderr}`);
+  return result;
+}
+
+describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
+  it('continues exactly: the resumed losses equal an unbroken run', async () => {
+    const common = [...TINY, '--backend', backend];
+    const unbroken = path.join(tmp, `unbroken-${backend}`);
+    await train(OFFICIAL_MODEL, unbroken, [...common, '--steps', '8', '--checkpoint-every', '4']);
+
+    // A run that checkpoints at 3 and ends at 5; its step-5 checkpoint is lost (as in a crash
+    // after step 5's log line), so it resumes from step 3 with log lines 4-5 to drop.
+    const broken = path.join(tmp, `broken-${backend}`);
+    await train(OFFICIAL_MODEL, broken, [...common, '--steps', '5', '--checkpoint-every', '3']);
+    await fs.rm(path.join(broken, 'checkpoints', 'step-0000005'), { recursive: true });
+    const resumed = await train(OFFICIAL_MODEL, broken, ['--backend', backend, '--steps', '8', '--checkpoint-every', '3', '--resume']);
+    expect(resumed.stderr).toContain('resuming');
+
+    const a = await readLog(unbroken);
+    const b = await readLog(broken);
+    expect(b.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (let i = 0; i < 8; i++) {
+      expect(Math.abs(b[i].loss - a[i].loss)).toBeLessThanOrEqual(1e-6);
+      expect(b[i].lr).toBe(a[i].lr);
+    }
+    expect(a[7].loss).not.toBe(a[0].loss);
+    // the time column goes on from the checkpoint's training time
+    expect(b[3].time).toBeGreaterThan(b[2].time);
+
+    const checkpoint = await readCheckpoint(broken);
+    expect(checkpoint.meta.step).toBe(8);
+    expect(checkpoint.meta.set).toEqual({ blocks: 1, feats: 4, scales: 2, patch: 16, batch: 2 });
+    expect([...checkpoint.slots.keys()].some((k) => k.startsWith('adam/m/'))).toBe(true);
+    expect(await fs.readFile(path.join(broken, 'loss.svg'), 'utf8')).toContain('</svg>');
+  });
+});
+
+describe('netc train', () => {
+  it('keeps the newest K checkpoints and refuses to reuse a run directory without --resume', async () => {
+    const runDir = path.join(tmp, 'keep');
+    const first = await train(OFFICIAL_MODEL, runDir, [...TINY, '--backend', 'cpu', '--steps', '5', '--checkpoint-every', '1', '--keep', '2']);
+    expect(first.stdout).toContain('trained to step 5');
+    expect((await fs.readdir(path.join(runDir, 'checkpoints'))).sort()).toEqual(['step-0000004', 'step-0000005']);
+    const again = await runCli(['train', OFFICIAL_MODEL, '--data', data, '--out', runDir, ...TINY, '--steps', '2']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists and is not empty');
+    const wrongSet = await runCli(['train', OFFICIAL_MODEL, '--data', data, '--out', runDir, '--set', 'feats=8', '--resume']);
+    expect(wrongSet.code).toBe(1);
+    expect(wrongSet.stderr).toContain('--resume: the run was started with --set');
+  });
+
+  it('stops at a non-finite loss with the step and term, exit 1, keeping the last good checkpoint', async () => {
+    const runDir = path.join(tmp, 'nan');
+    const result = await train(OFFICIAL_MODEL, runDir, [...TINY, '--set', 'lr=1e30', '--backend', 'tfjs-cpu', '--steps', '20', '--checkpoint-every', '1']);
+    expect(result.code).toBe(1);
+    const log = await readLog(runDir);
+    const lastGood = log.at(-1)!.step;
+    const m = /step (\d+): the loss term 'total' is (NaN|Infinity|-Infinity) .*the last good checkpoint is (\S+)/.exec(result.stderr);
+    expect(m, result.stderr).not.toBeNull();
+    expect(Number(m![1])).toBe(lastGood + 1);
+    expect(m![3]).toBe(path.join(runDir, 'checkpoints', `step-${String(lastGood).padStart(7, '0')}`));
+    expect(result.stderr).not.toContain('internal error');
+    const program = compileModel(OFFICIAL_MODEL, { blocks: 1, feats: 4, scales: 2, patch: 16, batch: 2 }, [16, 16]);
+    const { checkpoint, params } = await loadCheckpointFor(program, runDir);
+    expect(checkpoint.meta.step).toBe(lastGood);
+    for (const p of params.values()) expect(Array.from(p.dataSync()).every(Number.isFinite)).toBe(true);
+    disposeParams(params);
+  });
+
+  it('trains the adversarial loss: D and G losses logged, objective = content + w * adversarial, exact resume with the discriminator', async () => {
+    // the paper's file with a small discriminator (the real one has 27M parameters)
+    const source = (await fs.readFile(PAPER_MODEL, 'utf8'))
+      .replace(/for \(c, s\) in \[[^\]]*\]/s, 'for (c, s) in [(8, 2), (8, 2)]')
+      .replace('dense(1024)', 'dense(16)');
+    expect(source).toContain('[(8, 2), (8, 2)]');
+    const model = path.join(tmp, 'paper-small-d.net');
+    await fs.writeFile(model, source);
+    const common = [...TINY, '--set', 'gan_weight=0.5', '--backend', 'tfjs-cpu', '--checkpoint-every', '2'];
+
+    const unbroken = path.join(tmp, 'gan');
+    await train(model, unbroken, [...common, '--steps', '4']);
+    const log = await readLog(unbroken);
+    for (const r of log) {
+      expect(Number.isFinite(r.discriminator)).toBe(true);
+      expect(r.adversarial).toBeGreaterThan(0);
+      expect(r.loss).toBeCloseTo(r.content + 0.5 * r.adversarial, 6);
+    }
+    expect(log[0].discriminator).toBeCloseTo(2 * Math.LN2, 1); // an untrained D: ~ -2 log(1/2)
+    const checkpoint = await readCheckpoint(unbroken);
+    expect(checkpoint.slots.has('discriminator/conv0.weight')).toBe(true);
+    expect(checkpoint.slots.has('discriminator-adam/m/conv0.weight')).toBe(true);
+
+    const broken = path.join(tmp, 'gan-broken');
+    await train(model, broken, [...common, '--steps', '2']);
+    await train(model, broken, ['--backend', 'tfjs-cpu', '--steps', '4', '--checkpoint-every', '2', '--resume']);
+    const resumed = await readLog(broken);
+    resumed.forEach((r, i) => {
+      expect(Math.abs(r.loss - log[i].loss)).toBeLessThanOrEqual(1e-6);
+      expect(Math.abs(r.discriminator - log[i].discriminator)).toBeLessThanOrEqual(1e-6);
+    });
+  });
+});
