@@ -18,6 +18,14 @@ describe('netc bench', () => {
     expect(j.gflopPerSecond).toBeCloseTo(j.gflop / (j.forwardMs / 1000), 6);
   });
 
+  it('--train adds the time of one training step of the file\'s loss', () => {
+    const r = netc(['bench', 'models/deepdeblur.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x32', '--runs', '1', '--warmup', '0', '--train', '--json', '--backend', 'tfjs-cpu']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.trainStepRunsMs).toHaveLength(1);
+    expect(j.trainStepMs).toBeGreaterThan(0);
+  });
+
   it('rejects an unknown backend clearly', () => {
     const r = netc(['bench', 'models/deepdeblur-pytorch.net', '--backend', 'cuda']);
     expect(r.status).toBe(1);

@@ -1,11 +1,11 @@
 // `netc bench`: how fast a model runs here, as JSON or one line.
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { benchForward, peakRssBytes } from '../runtime/bench.js';
+import { benchForward, benchTrainStep, peakRssBytes } from '../runtime/bench.js';
 import { initBackend, isBackendName } from '../runtime/backends/index.js';
 import { collectSet, compileForCli, parseSize } from './options.js';
 
-interface BenchFlags { input: string; set?: Record<string, number>; backend?: string; json?: boolean; runs: string; warmup: string }
+interface BenchFlags { input: string; set?: Record<string, number>; train?: boolean; backend?: string; json?: boolean; runs: string; warmup: string }
 
 export function registerBench(program: Command): void {
   program
@@ -14,6 +14,7 @@ export function registerBench(program: Command): void {
     .argument('<file>', 'the .net model file')
     .option('--input <HxW>', 'input size', '256x256')
     .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
+    .option('--train', "also time one training step (batch 1, the file's loss and Adam)")
     .option('--backend <name>', 'cpu, tfjs-cpu or webgl')
     .option('--runs <n>', 'timed runs (median reported)', '3')
     .option('--warmup <n>', 'untimed runs first', '1')
@@ -28,13 +29,15 @@ export function registerBench(program: Command): void {
       if (!flags.json) console.error(`netc: backend ${backend.name} (${backend.note})`);
       const { program: prog } = compileForCli(file, { input, set: flags.set });
       const forward = await benchForward(prog, runs, warmup);
+      const train = flags.train ? await benchTrainStep(prog, runs, warmup) : undefined;
       const result = {
         backend: backend.name, tfjsBackend: backend.tfjsBackend, model: file, set: flags.set ?? {}, input: [1, ...input, 3],
-        ...forward, peakRssBytes: peakRssBytes(),
+        ...forward, ...train, peakRssBytes: peakRssBytes(),
       };
       if (flags.json) console.log(JSON.stringify(result));
       else {
-        console.log(`${file} ${input.join('x')} on ${backend.name}: forward ${(forward.forwardMs / 1000).toFixed(2)} s (${forward.gflop.toFixed(1)} GFLOP, ${forward.gflopPerSecond.toFixed(1)} GFLOP/s)`);
+        const trainText = train ? `, train step ${(train.trainStepMs / 1000).toFixed(2)} s` : '';
+        console.log(`${file} ${input.join('x')} on ${backend.name}: forward ${(forward.forwardMs / 1000).toFixed(2)} s (${forward.gflop.toFixed(1)} GFLOP, ${forward.gflopPerSecond.toFixed(1)} GFLOP/s)${trainText}`);
       }
     });
 }

@@ -61,3 +61,26 @@ export async function benchForward(program: Program, runs: number, warmup = 1): 
     disposeParams(params);
   }
 }
+
+export interface TrainBench {
+  trainStepMs: number;
+  trainStepRunsMs: number[];
+}
+
+/** One training step of the file's loss and optimizer (batch 1, random images at the
+ *  program's input size): forward, backward, Adam, and the discriminator's step when the
+ *  loss is adversarial. */
+export async function benchTrainStep(program: Program, runs: number, warmup = 1): Promise<TrainBench> {
+  const { Trainer } = await import('./train/trainer.js');
+  const trainer = new Trainer(program, 0);
+  const shape = program.models[program.generator].inputs[0].shape as [number, number, number, number];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const random = (seed: number) => Float32Array.from({ length: size }, (_, i) => ((i * 2654435761 + seed) % 1000) / 1000);
+  const batch = { blur: random(1), sharp: random(2), shape };
+  try {
+    const times = await timeRuns(() => void trainer.trainStep(batch), runs, warmup);
+    return { trainStepMs: median(times), trainStepRunsMs: times };
+  } finally {
+    trainer.dispose();
+  }
+}
