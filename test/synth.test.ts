@@ -35,6 +35,18 @@ describe('netc synth', () => {
     expect(readdirSync(path.join(root, 'test'))).toEqual(['city']); // no temp folder left
   });
 
+  it('--range holds frames out: 22:32 with window 3, stride 3 uses frames 22..32 only', async () => {
+    const out = tmp();
+    const r = await runCli(['synth', '--frames', citySmall, '--out', out, '--window', '3', '--stride', '3', '--range', '22:32', '--seq', 'city']);
+    expect(r.code).toBe(0);
+    // windows start at frames 22, 25, 28 (31 + 3 > 32): middles 23, 26, 29
+    expect(readdirSync(path.join(out, 'train', 'city', 'sharp')).sort()).toEqual(['frame_0023.png', 'frame_0026.png', 'frame_0029.png']);
+    const bad = await runCli(['synth', '--frames', citySmall, '--out', out, '--range', '30:40']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--range 30:40:');
+    expect(bad.stderr).toContain('has frames 1..32');
+  });
+
   it('matches a NumPy computation of the pair of frames 8..14', async () => {
     // /usr/bin/python3 -c "
     // import numpy as np, hashlib; from PIL import Image

@@ -6,6 +6,7 @@ import { DEFAULT_GAMMA, DEFAULT_WINDOW, synthesize } from '../runtime/data/synth
 
 interface SynthFlags {
   frames: string;
+  range?: string;
   out: string;
   window: string;
   stride?: string;
@@ -19,6 +20,12 @@ function integer(value: string, flag: string): number {
   return Number(value);
 }
 
+function parseRange(text: string): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new UserError(`--range ${text}: expected FIRST:LAST frame numbers, e.g. 1:21`);
+  return [Number(m[1]), Number(m[2])];
+}
+
 export function registerSynth(program: Command): void {
   program
     .command('synth')
@@ -30,6 +37,7 @@ export function registerSynth(program: Command): void {
     .option('--gamma <g>', 'camera gamma used to linearize before averaging (blur_gamma)', String(DEFAULT_GAMMA))
     .option('--split <name>', 'train or test', 'train')
     .option('--seq <name>', 'sequence name (default: the frames folder name)')
+    .option('--range <first:last>', 'use only frames first..last (1-based, in name order), e.g. to hold out a test split')
     .action(async (flags: SynthFlags) => {
       const gamma = Number(flags.gamma);
       if (!Number.isFinite(gamma)) throw new UserError(`--gamma ${flags.gamma}: not a number`);
@@ -42,6 +50,7 @@ export function registerSynth(program: Command): void {
         gamma,
         split: flags.split as 'train',
         seq: flags.seq,
+        range: flags.range === undefined ? undefined : parseRange(flags.range),
         onProgress: (done, total) => {
           const line = `synth: pair ${done}/${total}`;
           if (process.stderr.isTTY) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);

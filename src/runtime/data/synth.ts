@@ -19,6 +19,8 @@ import { encodePng, readImage, roundHalfEven, toUint8, type RgbImage } from '../
 export interface SynthOptions {
   /** Folder of consecutive frames (PNG/JPEG), ordered by file name (numbers compared as numbers). */
   frames: string;
+  /** Only frames first..last (1-based, inclusive, in that order). */
+  range?: [number, number];
   /** Dataset root; pairs go to ROOT/<split>/<seq>/. */
   out: string;
   window?: number;
@@ -94,7 +96,13 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const seq = options.seq ?? path.basename(path.resolve(options.frames));
   if (!seq || seq.includes('/') || seq.includes('\\') || seq === '.' || seq === '..') throw new UserError(`--seq ${seq}: not a usable folder name`);
 
-  const names = await listFrames(options.frames);
+  const all = await listFrames(options.frames);
+  const [first, last] = options.range ?? [1, all.length];
+  if (!(Number.isInteger(first) && Number.isInteger(last) && first >= 1 && last >= first && last <= all.length)) {
+    throw new UserError(`--range ${first}:${last}: ${options.frames} has frames 1..${all.length}`);
+  }
+  // Frames first..last (1-based, in name order): lets a test split hold out later frames.
+  const names = all.slice(first - 1, last);
   if (window > names.length) {
     throw new UserError(`${options.frames}: ${names.length} frames, fewer than --window ${window}`);
   }
