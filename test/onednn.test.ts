@@ -291,6 +291,24 @@ describe('elementwise kernels', () => {
       return out;
     }, false);
   });
+
+  it('slice and split (the gradient of a concat) along every axis', async () => {
+    await expectSameOnBoth(() => {
+      const x = tensor([2, 5, 6, 7], 23);
+      return [
+        tf.slice(x, [1, 2, 1, 3], [1, 3, 4, 4]),
+        tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 2]),
+        tf.slice(x, [0, 4, 0, 0], [2, 1, 6, 7]), // contiguous
+        tf.slice(x, [1, 1, 1, 1], [1, 0, 2, 2]), // empty
+        tf.slice(tensor([300, 400], 24), [7, 100], [250, 290]), // long runs
+        ...tf.split(x, [3, 4], 3),
+        ...tf.split(x, 3, 2),
+        ...tf.split(x, [1, 1, 3], 1),
+        ...tf.split(x, 2, 0),
+        ...tf.split(tensor([9], 25), [2, 7]),
+      ];
+    }, false);
+  });
 });
 
 describe('registration and memory', () => {

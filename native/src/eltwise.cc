@@ -240,6 +240,38 @@ Napi::Value activationGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// adam(p, m, v, g, pOut, mOut, vOut, [beta1, 1 - beta1, beta2, 1 - beta2, sqrtCorrection2,
+// eps, stepSize]): one Adam update in float32, the operations and their order exactly as
+// the composed tfjs ops (src/runtime/optim.ts), so that both give the same bits:
+//   m' = m b1 + g (1 - b1);  v' = v b2 + g^2 (1 - b2);  p' = p - m' / (sqrt(v') / c2 + eps) * stepSize
+Napi::Value adam(const Napi::CallbackInfo& info) {
+  size_t n = lengthOf(info[0]);
+  const float* p = floatData(info[0], n, "p");
+  const float* m = floatData(info[1], n, "m");
+  const float* v = floatData(info[2], n, "v");
+  const float* g = floatData(info[3], n, "g");
+  float* pOut = floatData(info[4], n, "pOut");
+  float* mOut = floatData(info[5], n, "mOut");
+  float* vOut = floatData(info[6], n, "vOut");
+  Napi::Array h = info[7].As<Napi::Array>();
+  if (h.Length() != 7) throw Napi::RangeError::New(info.Env(), "adam needs 7 hyper-parameters");
+  float k[7];
+  for (uint32_t i = 0; i < 7; i++) k[i] = static_cast<float>(h.Get(i).As<Napi::Number>().DoubleValue());
+  const float beta1 = k[0], oneMinusBeta1 = k[1], beta2 = k[2], oneMinusBeta2 = k[3], correction2 = k[4], eps = k[5],
+              stepSize = k[6];
+  int64_t count = static_cast<int64_t>(n);
+#pragma omp parallel for simd if (count > static_cast<int64_t>(kParallelMin)) schedule(static)
+  for (int64_t i = 0; i < count; i++) {
+    float mNext = m[i] * beta1 + g[i] * oneMinusBeta1;
+    float vNext = v[i] * beta2 + (g[i] * g[i]) * oneMinusBeta2;
+    float denom = std::sqrt(vNext) / correction2 + eps;
+    mOut[i] = mNext;
+    vOut[i] = vNext;
+    pOut[i] = p[i] - (mNext / denom) * stepSize;
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerEltwise(Napi::Env env, Napi::Object exports) {
@@ -247,6 +279,7 @@ void registerEltwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, unary));
   exports.Set("reduceSum", Napi::Function::New(env, reduceSum));
   exports.Set("activationGrad", Napi::Function::New(env, activationGrad));
+  exports.Set("adam", Napi::Function::New(env, adam));
 }
 
 }  // namespace netc
