@@ -288,6 +288,9 @@ describe('elementwise kernels', () => {
       for (const axis of [undefined, 0, 3, -1, [0, 1, 2], [1, 3], [0, 2]]) {
         for (const keepDims of [false, true]) out.push(tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims));
       }
+      // Large enough for the threaded sum over leading axes (a bias gradient).
+      const large = tensor([3, 50, 70, 13], 30);
+      out.push(tf.sum(large, [0, 1, 2]), tf.mean(large, [0, 1], true), tf.sum(large, [0, 1, 2, 3]), tf.sum(large, [1, 2]));
       return out;
     }, false);
   });
@@ -306,6 +309,26 @@ describe('elementwise kernels', () => {
         ...tf.split(x, [1, 1, 3], 1),
         ...tf.split(x, 2, 0),
         ...tf.split(tensor([9], 25), [2, 7]),
+      ];
+    }, false);
+  });
+
+  it('transpose (pixel shuffle) and gather along an axis (reflect padding)', async () => {
+    await expectSameOnBoth(() => {
+      const x = tensor([2, 3, 4, 5], 26);
+      const shuffle = tensor([1, 6, 7, 3, 2, 2], 27);
+      const reflect = (n: number) => tf.tensor1d([2, 1, ...Array.from({ length: n }, (_, i) => i), n - 2, n - 3], 'int32');
+      return [
+        tf.transpose(x),
+        tf.transpose(x, [0, 2, 1, 3]),
+        tf.transpose(x, [3, 0, 1, 2]),
+        tf.transpose(shuffle, [0, 1, 4, 2, 5, 3]),
+        tf.transpose(tensor([300, 200], 28)),
+        tf.gather(x, reflect(4), 2),
+        tf.gather(x, reflect(3), 1),
+        tf.gather(x, tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'int32'), 0),
+        tf.gather(tensor([10, 100], 29), tf.tensor1d([9, 0, 3], 'int32'), 0), // long rows
+        tf.gather(x, tf.tensor1d([4, 4, 0], 'int32'), -1),
       ];
     }, false);
   });

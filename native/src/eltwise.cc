@@ -1,6 +1,9 @@
 // Elementwise kernels and reductions that tfjs-backend-cpu runs as JavaScript loops: in a
 // training step they cost as much as the convolutions (broadcasts such as [1,1,1,1] x
 // [1,H,W,C] even take its per-element index path). float32 only; NumPy broadcasting.
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -186,6 +189,29 @@ Napi::Value unary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** out[j] = scale * sum over i of x[i * width + j] (a bias gradient: the sum over N, H, W),
+ *  each thread summing a block of rows in double, the blocks added in thread order. */
+void sumRowsParallel(const float* x, size_t rows, size_t width, double scale, float* out) {
+  int threads = omp_get_max_threads();
+  std::vector<double> partial(static_cast<size_t>(threads) * width, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    int thread = omp_get_thread_num();
+    int count = omp_get_num_threads();
+    size_t begin = rows * thread / count, end = rows * (thread + 1) / count;
+    double* sums = partial.data() + static_cast<size_t>(thread) * width;
+    for (size_t row = begin; row < end; row++) {
+      const float* xp = x + row * width;
+      for (size_t j = 0; j < width; j++) sums[j] += xp[j];
+    }
+  }
+  for (size_t j = 0; j < width; j++) {
+    double sum = 0;
+    for (int t = 0; t < threads; t++) sum += partial[static_cast<size_t>(t) * width + j];
+    out[j] = static_cast<float>(sum * scale);
+  }
+}
+
 // reduceSum(x, shape, reduced, out, scale): out = scale * sum of x over the axes where
 // reduced[axis] is true (out holds the kept axes in order). Accumulates in double.
 Napi::Value reduceSum(const Napi::CallbackInfo& info) {
@@ -209,6 +235,13 @@ Napi::Value reduceSum(const Napi::CallbackInfo& info) {
   const float* x = floatData(info[0], sizeOf(shape), "x");
   float* out = floatData(info[3], sizeOf(outShape), "out");
   double scale = info[4].As<Napi::Number>().DoubleValue();
+  size_t leading = 0;  // reduced axes before the first kept one
+  while (leading < shape.size() && reduced[leading]) leading++;
+  bool keepsSuffix = leading > 0 && std::none_of(reduced.begin() + leading, reduced.end(), [](bool r) { return r; });
+  if (keepsSuffix && sizeOf(shape) > kParallelMin) {
+    sumRowsParallel(x, sizeOf(shape) / std::max<size_t>(sizeOf(outShape), 1), sizeOf(outShape), scale, out);
+    return info.Env().Undefined();
+  }
   std::vector<double> sums(sizeOf(outShape), 0.0);
   std::vector<int64_t> unused(shape.size(), 0);
   forEachRow(shape, sumStrides, unused, [&](int64_t so, int64_t, int64_t xo, int64_t count, int64_t ss, int64_t) {

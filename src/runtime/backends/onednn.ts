@@ -347,36 +347,88 @@ function reduceKernel(mean: boolean) {
 
 // ------------------------------------------------------------------ slicing
 
-/** values[begin : begin + size] of a row-major `shape`, copied run by run along the last
- *  axis (tfjs-backend-cpu indexes every element of a non-contiguous slice separately: a
- *  channel split of a 128x128x6 image took ~90 ms). */
-function sliceValues(values: Float32Array, shape: number[], begin: number[], sliceSize: number[]): Float32Array {
-  const rank = shape.length;
-  const out = outputArray(size(sliceSize));
+/** Row-major strides of `shape`. */
+function stridesOf(shape: number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    strides[axis] = stride;
+    stride *= shape[axis];
+  }
+  return strides;
+}
+
+/** A new array of shape `outShape` whose element at index i is values[offset + i . strides]:
+ *  slices and transposes, copied run by run along the last axis. (tfjs-backend-cpu computes
+ *  every element's index separately: a channel split of a 128x128x6 image took ~90 ms.) */
+function stridedCopy(values: Float32Array, outShape: number[], strides: number[], offset: number): Float32Array {
+  const rank = outShape.length;
+  const out = outputArray(size(outShape));
   if (out.length === 0) return out;
   if (rank === 0) {
-    out[0] = values[0];
+    out[0] = values[offset];
     return out;
   }
-  const strides = new Array<number>(rank);
-  strides[rank - 1] = 1;
-  for (let axis = rank - 2; axis >= 0; axis--) strides[axis] = strides[axis + 1] * shape[axis + 1];
-  const run = sliceSize[rank - 1];
+  const run = outShape[rank - 1];
+  const step = strides[rank - 1];
   const index = new Array<number>(rank).fill(0);
-  let from = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
+  let from = offset;
   for (let to = 0; to < out.length; to += run) {
-    if (run > 64) out.set(values.subarray(from, from + run), to);
-    else for (let i = 0; i < run; i++) out[to + i] = values[from + i];
+    if (step === 1 && run > 64) out.set(values.subarray(from, from + run), to);
+    else for (let i = 0; i < run; i++) out[to + i] = values[from + i * step];
     // Odometer over the outer axes.
     for (let axis = rank - 2; axis >= 0; axis--) {
       index[axis]++;
       from += strides[axis];
-      if (index[axis] < sliceSize[axis]) break;
-      from -= strides[axis] * sliceSize[axis];
+      if (index[axis] < outShape[axis]) break;
+      from -= strides[axis] * outShape[axis];
       index[axis] = 0;
     }
   }
   return out;
+}
+
+function sliceValues(values: Float32Array, shape: number[], begin: number[], sliceSize: number[]): Float32Array {
+  const strides = stridesOf(shape);
+  return stridedCopy(values, sliceSize, strides, begin.reduce((offset, b, axis) => offset + b * strides[axis], 0));
+}
+
+function transpose(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const { x } = args.inputs as { x: TensorInfo };
+  const { perm } = args.attrs as unknown as { perm: number[] };
+  const values = floats(backend, x);
+  if (!values) return undefined;
+  const strides = stridesOf(x.shape);
+  const outShape = perm.map((axis) => x.shape[axis]);
+  return output(backend, outShape, stridedCopy(values, outShape, perm.map((axis) => strides[axis]), 0));
+}
+
+/** tf.gather along one axis (batchDims 0): whole slices copied per index (the reflect
+ *  padding of the Gaussian pyramid). Out-of-range indices go to the plain kernel's error. */
+function gather(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+  const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims?: number };
+  const values = floats(backend, x);
+  const picks = backend.data.get(indices.dataId).values;
+  if (!values || (batchDims ?? 0) !== 0 || !(picks instanceof Int32Array)) return undefined;
+  const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
+  const axisSize = x.shape[$axis];
+  if (picks.some((i) => i < 0 || i >= axisSize)) return undefined;
+  const outer = size(x.shape.slice(0, $axis));
+  const inner = size(x.shape.slice($axis + 1));
+  const out = outputArray(outer * picks.length * inner);
+  let to = 0;
+  for (let o = 0; o < outer; o++) {
+    for (const pick of picks) {
+      const from = (o * axisSize + pick) * inner;
+      if (inner > 64) out.set(values.subarray(from, from + inner), to);
+      else for (let i = 0; i < inner; i++) out[to + i] = values[from + i];
+      to += inner;
+    }
+  }
+  return output(backend, [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)], out);
 }
 
 function slice(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
@@ -618,6 +670,8 @@ export function registerOneDnnBackend(): RegisterResult {
       ['Mean', withFallback('Mean', reduceKernel(true))],
       ['Slice', withFallback('Slice', slice)],
       ['SplitV', withFallback('SplitV', splitV)],
+      ['Transpose', withFallback('Transpose', transpose)],
+      ['GatherV2', withFallback('GatherV2', gather)],
     ]);
     for (const config of tf.getKernelsForBackend('cpu')) {
       const kernelFunc = overrides.get(config.kernelName) ?? config.kernelFunc;
