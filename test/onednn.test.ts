@@ -313,7 +313,7 @@ describe('elementwise kernels', () => {
     }, false);
   });
 
-  it('transpose (pixel shuffle) and gather along an axis (reflect padding)', async () => {
+  it('transpose (pixel shuffle), gather along an axis (reflect padding), concat', async () => {
     await expectSameOnBoth(() => {
       const x = tensor([2, 3, 4, 5], 26);
       const shuffle = tensor([1, 6, 7, 3, 2, 2], 27);
@@ -329,6 +329,11 @@ describe('elementwise kernels', () => {
         tf.gather(x, tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'int32'), 0),
         tf.gather(tensor([10, 100], 29), tf.tensor1d([9, 0, 3], 'int32'), 0), // long rows
         tf.gather(x, tf.tensor1d([4, 4, 0], 'int32'), -1),
+        tf.concat([x, tensor([2, 3, 4, 2], 31)], 3),
+        tf.concat([x, tensor([2, 1, 4, 5], 32), x], 1),
+        tf.concat([x, x], 0),
+        tf.concat([tensor([30, 100], 33), tensor([30, 3], 34)], -1),
+        tf.concat([tensor([4], 35)], 0),
       ];
     }, false);
   });

@@ -404,6 +404,32 @@ function transpose(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   return output(backend, outShape, stridedCopy(values, outShape, perm.map((axis) => strides[axis]), 0));
 }
 
+/** tf.concat of float32 tensors: each input's block copied per outer index. */
+function concat(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const backend = args.backend as CpuBackend;
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const { axis } = args.attrs as unknown as { axis: number };
+  const parts = inputs.map((t) => floats(backend, t));
+  if (inputs.length === 0 || parts.some((values) => !values)) return undefined;
+  const $axis = tf.util.parseAxisParam(axis, inputs[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), $axis);
+  const outer = size(outShape.slice(0, $axis));
+  const blocks = inputs.map((t) => size(t.shape.slice($axis)));
+  const width = blocks.reduce((a, b) => a + b, 0);
+  const out = outputArray(outer * width);
+  let column = 0;
+  parts.forEach((values, k) => {
+    const block = blocks[k];
+    for (let o = 0; o < outer; o++) {
+      const to = o * width + column;
+      if (block > 64) out.set(values!.subarray(o * block, (o + 1) * block), to);
+      else for (let i = 0; i < block; i++) out[to + i] = values![o * block + i];
+    }
+    column += block;
+  });
+  return output(backend, outShape, out);
+}
+
 /** tf.gather along one axis (batchDims 0): whole slices copied per index (the reflect
  *  padding of the Gaussian pyramid). Out-of-range indices go to the plain kernel's error. */
 function gather(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
@@ -672,6 +698,7 @@ export function registerOneDnnBackend(): RegisterResult {
       ['SplitV', withFallback('SplitV', splitV)],
       ['Transpose', withFallback('Transpose', transpose)],
       ['GatherV2', withFallback('GatherV2', gather)],
+      ['Concat', withFallback('Concat', concat)],
     ]);
     for (const config of tf.getKernelsForBackend('cpu')) {
       const kernelFunc = overrides.get(config.kernelName) ?? config.kernelFunc;
