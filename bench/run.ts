@@ -27,7 +27,10 @@ function run(cmd: string, argv: string[], timeoutMs: number): unknown {
     log(`failed (status ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return { error: r.stderr.trim().split('\n').slice(-3).join('\n') || `status ${r.status}` };
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  // netc prints one line of JSON; the peer prints it indented over many lines.
+  const result = JSON.parse(r.stdout.trim());
+  log('->', JSON.stringify(result).slice(0, 2000));
+  return result;
 }
 
 const netcBench = (extra: string[], timeoutMs = 1_800_000) =>

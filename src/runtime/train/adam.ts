@@ -1,10 +1,9 @@
-// Adam as torch.optim.Adam computes it (no weight decay, no amsgrad):
-//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-//   p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-// The bias corrections are computed on the host in float64. The moments are named slots
+// Adam as torch.optim.Adam computes it (the update itself is optim.ts: one native pass on
+// the oneDNN backend, tfjs ops elsewhere; bias corrections on the host in float64). The moments are named slots
 // ('<prefix>m/<param>', '<prefix>v/<param>') that a checkpoint saves and restores exactly, and
 // the learning rate is an argument of each update (the schedule lives in the trainer).
 import type { HostArray, ParamMap } from '../params.js';
+import { adamStepAttrs, applyAdam } from '../optim.js';
 import { tf } from '../tf.js';
 
 export interface AdamSettings {
@@ -29,23 +28,12 @@ export class Adam {
   /** One update with `grads` (by parameter name; missing gradients count as zero). */
   apply(grads: Record<string, tf.Tensor>, lr: number): void {
     this.step += 1;
-    const { beta1, beta2, eps } = this.settings;
-    const stepSize = lr / (1 - beta1 ** this.step);
-    const sqrtCorrection2 = Math.sqrt(1 - beta2 ** this.step);
-    tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const g = grads[name];
-        if (!g) continue; // PyTorch skips parameters without a gradient
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(vNext), sqrtCorrection2), eps);
-        m.assign(mNext);
-        v.assign(vNext);
-        p.assign(tf.sub(p, tf.mul(tf.div(mNext, denom), stepSize)));
-      }
-    });
+    const attrs = adamStepAttrs(this.settings, lr, this.step);
+    for (const [name, p] of this.params) {
+      const g = grads[name];
+      if (!g) continue; // PyTorch skips parameters without a gradient
+      applyAdam(p, this.m.get(name)!, this.v.get(name)!, g, attrs);
+    }
   }
 
   /** The moment slots by name, for a checkpoint. */

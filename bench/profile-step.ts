@@ -1,0 +1,61 @@
+// Per-kernel wall time of training steps (or forwards) on the oneDNN backend; a diagnostic,
+// not part of npm run bench:  node dist/bench/profile-step.js [SIZE=128] [STEPS=3] [forward]
+import { compileFile } from '../src/compiler/index.js';
+import { ONEDNN_BACKEND, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
+import { tf } from '../src/runtime/tf.js';
+import { Trainer } from '../src/runtime/train/trainer.js';
+import { runGraph } from '../src/runtime/execute.js';
+
+const size = Number(process.argv[2] ?? 128);
+const steps = Number(process.argv[3] ?? 3);
+registerOneDnnBackend();
+const times = new Map<string, { ms: number; calls: number }>();
+for (const config of tf.getKernelsForBackend(ONEDNN_BACKEND)) {
+  const inner = config.kernelFunc;
+  tf.unregisterKernel(config.kernelName, ONEDNN_BACKEND);
+  tf.registerKernel({
+    ...config,
+    kernelFunc: (args) => {
+      const start = performance.now();
+      const result = inner(args);
+      const entry = times.get(config.kernelName) ?? { ms: 0, calls: 0 };
+      entry.ms += performance.now() - start;
+      entry.calls++;
+      times.set(config.kernelName, entry);
+      return result;
+    },
+  });
+}
+await tf.setBackend(ONEDNN_BACKEND);
+const { program } = compileFile('models/deepdeblur-pytorch.net', { input: [size, size] });
+const trainer = new Trainer(program, 0);
+const shape = program.models[program.generator].inputs[0].shape as [number, number, number, number];
+const n = shape.reduce((a, b) => a * b, 1);
+const random = (seed: number) => Float32Array.from({ length: n }, (_, i) => ((i * 2654435761 + seed) % 1000) / 1000);
+const batch = { blur: random(1), sharp: random(2), shape };
+const forwardOnly = process.argv[4] === 'forward';
+const blur = tf.tensor4d(batch.blur, shape);
+const step = forwardOnly ? () => tf.tidy(() => runGraph(trainer.generator, [blur], trainer.params).forEach((t) => t.dataSync())) : () => trainer.trainStep(batch);
+step();
+times.clear();
+const total: number[] = [];
+// GC pauses during the timed steps (external ArrayBuffer churn triggers mark-compacts).
+const { PerformanceObserver } = await import('node:perf_hooks');
+let gcMs = 0;
+let gcCount = 0;
+const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => { gcMs += e.duration; gcCount++; }));
+observer.observe({ entryTypes: ['gc'] });
+for (let i = 0; i < steps; i++) {
+  const start = performance.now();
+  step();
+  total.push(performance.now() - start);
+}
+await new Promise((resolve) => setTimeout(resolve, 10));
+observer.disconnect();
+console.log(`GC: ${(gcMs / steps).toFixed(0)} ms/step in ${(gcCount / steps).toFixed(0)} pauses`);
+const kernelSum = [...times.values()].reduce((a, b) => a + b.ms, 0) / steps;
+console.log(`steps ms: ${total.map((t) => t.toFixed(0)).join(' ')}; kernels ${kernelSum.toFixed(0)} ms/step`);
+for (const [name, { ms, calls }] of [...times].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+  console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(1).padStart(8)} ms ${String(calls / steps).padStart(6)} calls`);
+}
+trainer.dispose();
