@@ -34,7 +34,7 @@ function run(cmd: string, argv: string[], timeoutMs: number): unknown {
 }
 
 const netcBench = (extra: string[], timeoutMs = 1_800_000) =>
-  run(process.execPath, [path.join(ROOT, 'bin/netc.js'), 'bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, number>;
+  run(path.join(ROOT, 'bin/netc.js'), ['bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, number>;
 
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
@@ -47,7 +47,7 @@ report.conv = await benchConv({ runs: 5, plainRuns: quick ? 0 : 1 });
 
 const netc: Record<string, unknown> = {};
 netc.cpuForward256 = netcBench(['--backend', 'cpu', '--input', '256x256', '--runs', '3']);
-netc.cpuTrain128 = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '3']);
+netc.cpuTrain128 = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '5']);
 if (!quick) {
   netc.cpuForward720p = netcBench(['--backend', 'cpu', '--input', '720x1280', '--runs', '3']);
   // WebGL on Mesa llvmpipe (~1.5 GFLOP/s) and plain tfjs CPU are far too slow for the full

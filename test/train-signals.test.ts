@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 function startTrain(runDir: string, extra: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/netc.js'), 'train', OFFICIAL_MODEL, '--data', data, '--out', runDir, '--backend', 'cpu', '--val-every', '0', ...extra], { cwd: ROOT });
+  const child = spawn(path.join(ROOT, 'bin/netc.js'), ['train', OFFICIAL_MODEL, '--data', data, '--out', runDir, '--backend', 'cpu', '--val-every', '0', ...extra], { cwd: ROOT });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));

@@ -16,7 +16,7 @@ dnnl::stream& cpuStream();
 
 // Internal buffers (oneDNN's blocked layouts, scratchpads) are reused across calls, one
 // growable buffer per role, so that memory does not grow with the number of cached shapes.
-enum ScratchSlot { kSlotSrc, kSlotWeights, kSlotDst, kSlotPad, kSlotCount };
+enum ScratchSlot { kSlotSrc, kSlotWeights, kSlotRotatedWeights, kSlotDst, kSlotPad, kSlotCount };
 void* scratch(ScratchSlot slot, size_t bytes);
 void releaseScratch();
 
