@@ -5,7 +5,10 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph, Program } from '../src/compiler/ir.js';
 import { initBackend, type BackendName } from '../src/runtime/backends/index.js';
-import { deblurImage, sizeMultiple, tileStarts, type RgbPixels } from '../src/runtime/deblur.js';
+import { deblurImage, maxTilePixels, sizeMultiple, tileStarts, type RgbPixels } from '../src/runtime/deblur.js';
+import { runGraph } from '../src/runtime/execute.js';
+import { createParams, disposeParams } from '../src/runtime/params.js';
+import { tf } from '../src/runtime/tf.js';
 import { runCli } from './helpers/cli.js';
 import { fixturePath } from './helpers/fixtures.js';
 import { OFFICIAL_MODEL, compileModel } from './helpers/models.js';
@@ -77,6 +80,44 @@ describe('deblurImage', () => {
     expect(progress[0]).toBe(0);
     expect(progress.length).toBeGreaterThan(tile === 0 ? 1 : 2);
   });
+});
+
+describe('deblurImage on WebGL', () => {
+  // A small maximum texture size makes the tiny model hit the same wall as the full model
+  // at 1280x720 (an im2row texture over 16384x16384).
+  const program = compileModel(OFFICIAL_MODEL, { blocks: 1, feats: 8 }, [96, 96]);
+  const graph = program.models[program.generator];
+  const image = randomImage(96, 96);
+
+  it('shrinks tiles to what the largest texture allows, with the same result as CPU tiles', async () => {
+    await initBackend('webgl');
+    const params = createParams(graph, 3);
+    const maxTextureSize = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+    try {
+      tf.env().set('WEBGL_MAX_TEXTURE_SIZE', 512);
+      // 5x5 convs over 8 channels: 0.95 * 4 * 512^2 / 200 texels -> 4,980 pixels per tile.
+      expect(Math.floor(maxTilePixels(graph))).toBe(4980);
+      const whole = tf.zeros([1, 96, 96, 3]);
+      expect(() => tf.tidy(() => runGraph(graph, [whole], params))).toThrow(/texture size/);
+      whole.dispose();
+      let tiles = 0;
+      const ours = await deblurImage(program, params, image, { tile: 0, overlap: 16, onProgress: (_, total) => (tiles = total) });
+      expect(tiles).toBe(4); // 68x68 tiles (the largest multiple of 4 under sqrt(4980))
+      tf.env().set('WEBGL_MAX_TEXTURE_SIZE', maxTextureSize);
+      await initBackend('tfjs-cpu');
+      expect(maxTilePixels(graph)).toBe(Infinity);
+      const cpuParams = createParams(graph, 3);
+      const reference = await deblurImage(program, cpuParams, image, { tile: 68, overlap: 16 });
+      disposeParams(cpuParams);
+      let max = 0;
+      for (let i = 0; i < ours.data.length; i++) max = Math.max(max, Math.abs(ours.data[i] - reference.data[i]));
+      expect(max).toBeLessThan(1e-4);
+    } finally {
+      tf.env().set('WEBGL_MAX_TEXTURE_SIZE', maxTextureSize);
+      disposeParams(params);
+      await initBackend('tfjs-cpu');
+    }
+  }, 120_000);
 });
 
 describe('netc deblur', () => {

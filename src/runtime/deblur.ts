@@ -9,11 +9,14 @@
 // its own and overlapping parts are blended with linear ramps, so memory stays bounded by
 // one tile's activations. The network's receptive field is far larger than any practical
 // overlap, so tiled output differs slightly from whole-image output near tile seams;
-// --tile 0 processes the whole image at once.
+// --tile 0 processes the whole image at once. On WebGL, tiles also shrink to what the
+// largest texture allows (maxTilePixels): a 1280x720 frame runs as two tiles there.
 // Output: the finest scale, clamped to [0, 1]; writePng rounds it to 8 bits (half to even,
 // like numpy), which is the GOPRO evaluation protocol.
 import type { Graph, Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
+import { walkNodes } from '../compiler/walk.js';
+import { webglConvPixelLimit } from './backends/webgl.js';
 import { runGraph, type ParamSource } from './execute.js';
 import { tf } from './tf.js';
 
@@ -103,6 +106,21 @@ async function runRegion(graph: Graph, params: ParamSource, data: Float32Array, 
   return result;
 }
 
+/** The most input pixels one tile may have on the active backend (Infinity: no limit).
+ *  Only WebGL has one (see webglConvPixelLimit); the tile shrinks to fit it. */
+export function maxTilePixels(graph: Graph): number {
+  if (tf.getBackend() !== 'webgl') return Infinity;
+  const [, h, w] = graph.inputs[0].shape;
+  let limit = Infinity;
+  for (const { node } of walkNodes(graph)) {
+    if (node.op !== 'conv2d') continue;
+    const [kh, kw, inChannels] = node.params[0].shape; // the HWIO weight
+    const outputPixelsPerInputPixel = (node.shape[1] * node.shape[2]) / (h * w);
+    limit = Math.min(limit, webglConvPixelLimit(kh * kw * inChannels) / outputPixelsPerInputPixel);
+  }
+  return limit;
+}
+
 /** Deblurs one image with the program's generator (see the header for sizes and tiles). */
 export async function deblurImage(program: Program, params: ParamSource, image: RgbPixels, options: TileOptions): Promise<RgbPixels> {
   const graph = program.models[program.generator];
@@ -110,8 +128,12 @@ export async function deblurImage(program: Program, params: ParamSource, image: 
   const H = roundUp(image.height, m);
   const W = roundUp(image.width, m);
   if (options.tile < 0 || options.overlap < 0) throw new UserError('--tile and --overlap must be >= 0');
-  const tile = options.tile === 0 ? Math.max(H, W) : roundUp(options.tile, m);
+  let tile = options.tile === 0 ? Math.max(H, W) : roundUp(options.tile, m);
   if (options.tile !== 0 && options.overlap >= tile) throw new UserError(`--overlap ${options.overlap} must be smaller than --tile ${options.tile}`);
+  const limit = maxTilePixels(graph);
+  if (Math.min(tile, H) * Math.min(tile, W) > limit) {
+    tile = Math.max(m, Math.floor(Math.sqrt(limit) / m) * m, roundUp(options.overlap + 1, m));
+  }
   const tileH = Math.min(tile, H);
   const tileW = Math.min(tile, W);
   const rows = tileStarts(H, tileH, options.overlap);

@@ -82,10 +82,33 @@ export async function registerWebGLBackend(): Promise<{ ok: true; renderer: stri
     env.set('WEBGL_CPU_FORWARD', false);
     webgl.setWebGLContext(1, gl);
     const context = gl;
-    tf.registerBackend('webgl', () => new webgl.MathBackendWebGL(new webgl.GPGPUContext(context)), 1);
+    tf.registerBackend(
+      'webgl',
+      () => {
+        const backend = new webgl.MathBackendWebGL(new webgl.GPGPUContext(context));
+        // tfjs warns "High memory usage in GPU ... most likely due to a memory leak" past
+        // 1 GB, a browser heuristic; here the "GPU" is llvmpipe in system memory and a
+        // 1280x720 DeepDeblur forward legitimately holds ~1.5 GB. Leaks are caught by the
+        // tensor-count tests instead.
+        (backend as unknown as { warnedAboutMemory: boolean }).warnedAboutMemory = true;
+        return backend;
+      },
+      1,
+    );
     const renderer = String(gl.getParameter(gl.RENDERER));
     return (registered = { ok: true, renderer });
   } catch (err) {
     return (registered = { ok: false, reason: (err as Error).message });
   }
 }
+
+/** The most output pixels one convolution with `patchLength` (kh * kw * input channels)
+ *  values per pixel may have on the WebGL backend: tfjs runs it as a matrix product over a
+ *  packed im2row texture of patchLength x pixels floats (4 per texel), which must fit in
+ *  WEBGL_MAX_TEXTURE_SIZE squared (16384 on Mesa: a 5x5 64-channel conv allows ~640k
+ *  pixels, less than a 1280x720 frame). 5% margin for tfjs's rounding of texture shapes. */
+export function webglConvPixelLimit(patchLength: number): number {
+  const maxSize = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+  return Math.floor((0.95 * 4 * maxSize * maxSize) / patchLength);
+}
+
