@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { UserError } from '../../errors.js';
 import type { HostArray } from '../params.js';
+import { stridedCopyInto } from '../strided.js';
 import { PickleFormatError, PickleGlobalError, PyDict, parseStoragePid, unpickle, type TorchTensor } from './pickle.js';
 import { ZipArchive, ZipFormatError, isZip } from './zip.js';
 
@@ -65,20 +66,7 @@ function gatherStrided(storage: Float32Array, tensor: TorchTensor, what: string)
   let last = offset;
   for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * stride[d];
   if (size > 0 && (offset < 0 || last >= storage.length)) throw new UserError(`${what} reaches outside its storage`);
-  const out = new Float32Array(size);
-  const index = new Array(shape.length).fill(0);
-  let source = offset;
-  for (let i = 0; i < size; i++) {
-    out[i] = storage[source];
-    for (let d = shape.length - 1; d >= 0; d--) {
-      index[d]++;
-      source += stride[d];
-      if (index[d] < shape[d]) break;
-      source -= stride[d] * shape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
+  return stridedCopyInto(new Float32Array(size), storage, shape, stride, offset);
 }
 
 function isTensor(value: unknown): value is TorchTensor {
