@@ -3,6 +3,7 @@
 // backward takes minutes). Run directly (`npx tsx bench/conv.ts`) to print the JSON.
 import { pathToFileURL } from 'node:url';
 import { ONEDNN_BACKEND, oneDnnInfo, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
+import { median, timeRuns } from '../src/runtime/bench.js';
 import { tf } from '../src/runtime/tf.js';
 
 export interface ConvBenchOptions {
@@ -24,23 +25,14 @@ const SIZE = 128;
 const CHANNELS = 64;
 const KERNEL = 5;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /** Median wall time (ms) of `f`, whose result is read back so that all work is counted. */
-function timeMs(f: () => tf.Tensor[], runs: number, warmUp: boolean): number {
+async function timeMs(f: () => tf.Tensor[], runs: number, warmUp: boolean): Promise<number> {
   const once = () => {
-    const start = performance.now();
     const outputs = tf.tidy(f);
     outputs.forEach((t) => t.dataSync());
     tf.dispose(outputs);
-    return performance.now() - start;
   };
-  if (warmUp) once();
-  return median(Array.from({ length: runs }, once));
+  return median(await timeRuns(once, runs, warmUp ? 1 : 0));
 }
 
 export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBenchResult> {
@@ -73,8 +65,8 @@ export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBen
   const registered = registerOneDnnBackend();
   if (registered.ok) {
     await tf.setBackend(ONEDNN_BACKEND);
-    const forwardMs = timeMs(forward, runs, true);
-    const forwardBackwardMs = timeMs(forwardBackward, runs, true);
+    const forwardMs = await timeMs(forward, runs, true);
+    const forwardBackwardMs = await timeMs(forwardBackward, runs, true);
     const info = oneDnnInfo()!;
     onednn = {
       available: true,
@@ -92,7 +84,7 @@ export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBen
   let tfjsCpu: ConvBenchResult['tfjsCpu'];
   if (plainRuns > 0) {
     await tf.setBackend('cpu');
-    const forwardMs = timeMs(forward, plainRuns, false);
+    const forwardMs = await timeMs(forward, plainRuns, false);
     tfjsCpu = { forwardMs: round(forwardMs), forwardGflopPerSecond: gflops(gflopForward, forwardMs) };
   }
 
