@@ -1,27 +1,16 @@
 // `netc train` in-process on a tiny variant and a tiny synthesized dataset: exact resume on
 // both CPU backends, NaN handling, the adversarial path (with its resume), the run files.
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCheckpointFor, readCheckpoint } from '../src/runtime/checkpoint.js';
 import { disposeParams } from '../src/runtime/params.js';
 import { runCli } from './helpers/cli.js';
 import { compileModel, OFFICIAL_MODEL, PAPER_MODEL } from './helpers/models.js';
-import { makeTrainingData } from './helpers/train-data.js';
+import { useTrainingData } from './helpers/train-data.js';
 
 const TINY = ['--set', 'blocks=1', '--set', 'feats=4', '--set', 'scales=2', '--set', 'patch=16', '--set', 'batch=2'];
-let tmp: string;
-let data: string;
-
-beforeAll(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'netc-train-'));
-  data = path.join(tmp, 'data');
-  await makeTrainingData(data);
-});
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const dirs = useTrainingData('netc-train-');
 
 interface LogLine { step: number; loss: number; lr: number; time: number; [k: string]: number }
 async function readLog(runDir: string): Promise<LogLine[]> {
@@ -29,7 +18,7 @@ async function readLog(runDir: string): Promise<LogLine[]> {
 }
 
 async function train(model: string, runDir: string, extra: string[]) {
-  const result = await runCli(['train', model, '--data', data, '--out', runDir, '--val-every', '0', ...extra]);
+  const result = await runCli(['train', model, '--data', dirs.data, '--out', runDir, '--val-every', '0', ...extra]);
   if (result.code !== 0 && !extra.includes('lr=1e30')) throw new Error(`netc train failed (${result.code}): ${result.stderr}`);
   return result;
 }
@@ -37,12 +26,12 @@ async function train(model: string, runDir: string, extra: string[]) {
 describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
   it('continues exactly: the resumed losses equal an unbroken run', async () => {
     const common = [...TINY, '--backend', backend];
-    const unbroken = path.join(tmp, `unbroken-${backend}`);
+    const unbroken = path.join(dirs.tmp, `unbroken-${backend}`);
     await train(OFFICIAL_MODEL, unbroken, [...common, '--steps', '8', '--checkpoint-every', '4']);
 
     // A run that checkpoints at 3 and ends at 5; its step-5 checkpoint is lost (as in a crash
     // after step 5's log line), so it resumes from step 3 with log lines 4-5 to drop.
-    const broken = path.join(tmp, `broken-${backend}`);
+    const broken = path.join(dirs.tmp, `broken-${backend}`);
     await train(OFFICIAL_MODEL, broken, [...common, '--steps', '5', '--checkpoint-every', '3']);
     await fs.rm(path.join(broken, 'checkpoints', 'step-0000005'), { recursive: true });
     const resumed = await train(OFFICIAL_MODEL, broken, ['--backend', backend, '--steps', '8', '--checkpoint-every', '3', '--resume']);
@@ -69,20 +58,20 @@ describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
 
 describe('netc train', () => {
   it('keeps the newest K checkpoints and refuses to reuse a run directory without --resume', async () => {
-    const runDir = path.join(tmp, 'keep');
+    const runDir = path.join(dirs.tmp, 'keep');
     const first = await train(OFFICIAL_MODEL, runDir, [...TINY, '--backend', 'cpu', '--steps', '5', '--checkpoint-every', '1', '--keep', '2']);
     expect(first.stdout).toContain('trained to step 5');
     expect((await fs.readdir(path.join(runDir, 'checkpoints'))).sort()).toEqual(['step-0000004', 'step-0000005']);
-    const again = await runCli(['train', OFFICIAL_MODEL, '--data', data, '--out', runDir, ...TINY, '--steps', '2']);
+    const again = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, ...TINY, '--steps', '2']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already exists and is not empty');
-    const wrongSet = await runCli(['train', OFFICIAL_MODEL, '--data', data, '--out', runDir, '--set', 'feats=8', '--resume']);
+    const wrongSet = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, '--set', 'feats=8', '--resume']);
     expect(wrongSet.code).toBe(1);
     expect(wrongSet.stderr).toContain('--resume: the run was started with --set');
   });
 
   it('stops at a non-finite loss with the step and term, exit 1, keeping the last good checkpoint', async () => {
-    const runDir = path.join(tmp, 'nan');
+    const runDir = path.join(dirs.tmp, 'nan');
     const result = await train(OFFICIAL_MODEL, runDir, [...TINY, '--set', 'lr=1e30', '--backend', 'tfjs-cpu', '--steps', '20', '--checkpoint-every', '1']);
     expect(result.code).toBe(1);
     const log = await readLog(runDir);
@@ -105,11 +94,11 @@ describe('netc train', () => {
       .replace(/for \(c, s\) in \[[^\]]*\]/s, 'for (c, s) in [(8, 2), (8, 2)]')
       .replace('dense(1024)', 'dense(16)');
     expect(source).toContain('[(8, 2), (8, 2)]');
-    const model = path.join(tmp, 'paper-small-d.net');
+    const model = path.join(dirs.tmp, 'paper-small-d.net');
     await fs.writeFile(model, source);
     const common = [...TINY, '--set', 'gan_weight=0.5', '--backend', 'tfjs-cpu', '--checkpoint-every', '2'];
 
-    const unbroken = path.join(tmp, 'gan');
+    const unbroken = path.join(dirs.tmp, 'gan');
     await train(model, unbroken, [...common, '--steps', '4']);
     const log = await readLog(unbroken);
     for (const r of log) {
@@ -122,7 +111,7 @@ describe('netc train', () => {
     expect(checkpoint.slots.has('discriminator/conv0.weight')).toBe(true);
     expect(checkpoint.slots.has('discriminator-adam/m/conv0.weight')).toBe(true);
 
-    const broken = path.join(tmp, 'gan-broken');
+    const broken = path.join(dirs.tmp, 'gan-broken');
     await train(model, broken, [...common, '--steps', '2']);
     await train(model, broken, ['--backend', 'tfjs-cpu', '--steps', '4', '--checkpoint-every', '2', '--resume']);
     const resumed = await readLog(broken);

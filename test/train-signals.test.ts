@@ -3,31 +3,20 @@
 // to load, and the run resumes from it; SIGINT saves a checkpoint and exits with 130.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, watch } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCheckpointFor } from '../src/runtime/checkpoint.js';
 import { disposeParams } from '../src/runtime/params.js';
 import { compileModel, OFFICIAL_MODEL } from './helpers/models.js';
 import { ROOT } from './helpers/spawn-cli.js';
-import { makeTrainingData } from './helpers/train-data.js';
+import { useTrainingData } from './helpers/train-data.js';
 
 const SET = { blocks: 2, feats: 16, scales: 2, patch: 16, batch: 2 };
 const SET_ARGS = Object.entries(SET).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
-let tmp: string;
-let data: string;
-
-beforeAll(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'netc-signals-'));
-  data = path.join(tmp, 'data');
-  await makeTrainingData(data);
-});
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const dirs = useTrainingData('netc-signals-');
 
 function startTrain(runDir: string, extra: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(path.join(ROOT, 'bin/netc.js'), ['train', OFFICIAL_MODEL, '--data', data, '--out', runDir, '--backend', 'cpu', '--val-every', '0', ...extra], { cwd: ROOT });
+  const child = spawn(path.join(ROOT, 'bin/netc.js'), ['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, '--backend', 'cpu', '--val-every', '0', ...extra], { cwd: ROOT });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
@@ -51,7 +40,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): P
 
 describe('netc train under signals', () => {
   it('SIGKILL during checkpoint writes never leaves a latest checkpoint that fails to load', async () => {
-    const runDir = path.join(tmp, 'killed');
+    const runDir = path.join(dirs.tmp, 'killed');
     const program = compileModel(OFFICIAL_MODEL, SET, [16, 16]);
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -93,7 +82,7 @@ describe('netc train under signals', () => {
   });
 
   it('SIGINT saves a checkpoint at the current step and exits with 130', async () => {
-    const runDir = path.join(tmp, 'interrupted');
+    const runDir = path.join(dirs.tmp, 'interrupted');
     const { child, done } = startTrain(runDir, [...SET_ARGS, '--steps', '100000', '--checkpoint-every', '0']);
     await waitFor(async () => (await logLines(runDir)) >= 2);
     child.kill('SIGINT');

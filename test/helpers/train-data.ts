@@ -2,7 +2,9 @@
 // the fixture video frames: train = frames 1-12 (window 3, stride 1: 10 pairs),
 // test = frames 22-30 (window 3, stride 3: 3 pairs, frame_0023/26/29.png). Deterministic.
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { synthesize } from '../../src/runtime/data/synth.js';
 import { SHARED } from './spawn-cli.js';
 
@@ -22,4 +24,20 @@ export async function makeTrainingData(root: string): Promise<void> {
   await linkFrames(path.join(frames, 'test'), 22, 30);
   await synthesize({ frames: path.join(frames, 'train'), out: root, window: 3, stride: 1, split: 'train', seq: 'city' });
   await synthesize({ frames: path.join(frames, 'test'), out: root, window: 3, stride: 3, split: 'test', seq: 'city' });
+}
+
+/** A temporary directory for one test file, `data` inside it holding makeTrainingData's
+ *  pairs: made before the file's tests (hooks registered here run first) and removed
+ *  after. Read the fields inside hooks and tests. */
+export function useTrainingData(prefix: string): { tmp: string; data: string } {
+  const dirs = { tmp: '', data: '' };
+  beforeAll(async () => {
+    dirs.tmp = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+    dirs.data = path.join(dirs.tmp, 'data');
+    await makeTrainingData(dirs.data);
+  });
+  afterAll(async () => {
+    await fs.rm(dirs.tmp, { recursive: true, force: true });
+  });
+  return dirs;
 }
