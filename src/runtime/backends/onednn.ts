@@ -8,9 +8,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfjsCpu from '@tensorflow/tfjs-backend-cpu';
-import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendValues, DataId, DataType, GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Activation } from '../../compiler/ir.js';
 import { stridedCopyInto, stridesOf } from '../strided.js';
+import { BufferPool } from './buffer-pool.js';
 import { tf } from '../tf.js';
 
 const require = createRequire(import.meta.url);
@@ -93,6 +94,7 @@ export type RegisterResult = { ok: true } | { ok: false; reason: string };
 
 let addon: OneDnnAddon | undefined;
 let registration: RegisterResult | undefined;
+let backendInstance: RecyclingCpuBackend | undefined;
 
 /** Finds the addon from this module's folder upwards (works from src/ and from dist/). */
 function findAddon(): string | undefined {
@@ -127,11 +129,47 @@ export function oneDnnInfo(): OneDnnInfo | undefined {
  *  seen, e.g. ~0.5 GB after a 64-channel 1280x720 conv); later calls rebuild them. */
 export function releaseOneDnnMemory(): void {
   addon?.release();
+  backendInstance?.pool.clear();
 }
 
 // ------------------------------------------------------------------ kernel helpers
 
 type CpuBackend = tfjsCpu.MathBackendCPU;
+type RecyclingCpuBackend = CpuBackend & { readonly pool: BufferPool };
+
+/** Free output buffers kept for reuse at most (a 1280x720x64 activation is 236 MB). */
+const POOL_MAX_FREE_BYTES = 1 << 30;
+
+/** tfjs-backend-cpu whose data store tells the pool when a tensor views, hands out or stops
+ *  viewing a buffer (the hooks buffer-pool.ts needs). */
+function recyclingBackendClass(Base: typeof tfjsCpu.MathBackendCPU) {
+  return class RecyclingBackend extends Base {
+    readonly pool = new BufferPool(POOL_MAX_FREE_BYTES);
+    override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+      const dataId = super.write(values, shape, dtype);
+      this.pool.adopt(values);
+      return dataId;
+    }
+    override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+      super.move(dataId, values, shape, dtype, refCount);
+      this.pool.adopt(values);
+    }
+    override disposeData(dataId: DataId, force = false): boolean {
+      const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+      const disposed = super.disposeData(dataId, force);
+      if (values !== undefined && !this.data.has(dataId)) this.pool.release(values);
+      return disposed;
+    }
+    override readSync(dataId: DataId): BackendValues {
+      if (this.data.has(dataId)) this.pool.escape(this.data.get(dataId).values);
+      return super.readSync(dataId);
+    }
+    override dispose(): void {
+      this.pool.clear();
+      super.dispose();
+    }
+  };
+}
 
 /** The Float32Array behind a tensor, or undefined when it is not plain float32 data. */
 function floats(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
@@ -140,10 +178,11 @@ function floats(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
   return values instanceof Float32Array ? values : undefined;
 }
 
-/** A Float32Array for a kernel's result, not zero-filled: every kernel here writes all of
- *  its output, and zeroing a large array costs about as much as an elementwise op. */
-function outputArray(length: number): Float32Array {
-  return new Float32Array(Buffer.allocUnsafeSlow(length * 4).buffer, 0, length);
+/** A Float32Array for a kernel's result, recycled (buffer-pool.ts) and not zero-filled:
+ *  every kernel here writes all of its output, and zeroing costs about as much as an
+ *  elementwise op. */
+function outputArray(backend: CpuBackend, length: number): Float32Array {
+  return (backend as RecyclingCpuBackend).pool.take(length);
 }
 
 function output(backend: CpuBackend, shape: number[], values: Float32Array): TensorInfo {
@@ -239,7 +278,7 @@ function conv2d(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   const xValues = floats(backend, x);
   const wValues = floats(backend, filter);
   if (!info || !xValues || !wValues) return undefined;
-  const y = outputArray(size(info.outShape));
+  const y = outputArray(backend, size(info.outShape));
   addon!.convForward(xValues, wValues, null, null, y, geometryOf(info), Act.None, 0);
   return output(backend, info.outShape, y);
 }
@@ -269,7 +308,7 @@ function fusedConv2d(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
     biasValues = perChannel ? (floats(backend, bias) ?? null) : null;
     if (!biasValues) return undefined;
   }
-  const y = outputArray(size(info.outShape));
+  const y = outputArray(backend, size(info.outShape));
   addon!.convForward(xValues, wValues, biasValues, null, y, geometryOf(info), activation, attrs.leakyreluAlpha ?? 0);
   return output(backend, info.outShape, y);
 }
@@ -282,7 +321,7 @@ function conv2dBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo | unde
   const dyValues = floats(backend, dy);
   const wValues = floats(backend, filter);
   if (!info || !dyValues || !wValues) return undefined;
-  const dx = outputArray(size(attrs.inputShape));
+  const dx = outputArray(backend, size(attrs.inputShape));
   addon!.convBackwardData(dyValues, wValues, dx, geometryOf(info));
   return output(backend, attrs.inputShape, dx);
 }
@@ -295,7 +334,7 @@ function conv2dBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo | und
   const xValues = floats(backend, x);
   const dyValues = floats(backend, dy);
   if (!info || !xValues || !dyValues) return undefined;
-  const dw = outputArray(size(attrs.filterShape));
+  const dw = outputArray(backend, size(attrs.filterShape));
   addon!.convBackwardWeights(xValues, dyValues, dw, null, geometryOf(info));
   return output(backend, attrs.filterShape, dw);
 }
@@ -310,7 +349,7 @@ function binaryKernel(op: Binary) {
     const bValues = floats(backend, b);
     if (!aValues || !bValues) return undefined;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = outputArray(size(shape));
+    const out = outputArray(backend, size(shape));
     addon!.binary(op, aValues, a.shape, bValues, b.shape, out, shape);
     return output(backend, shape, out);
   };
@@ -322,7 +361,7 @@ function unaryKernel(op: Unary) {
     const { x } = args.inputs as { x: TensorInfo };
     const values = floats(backend, x);
     if (!values) return undefined;
-    const out = outputArray(values.length);
+    const out = outputArray(backend, values.length);
     addon!.unary(op, values, out, (args.attrs?.alpha as number | undefined) ?? 0);
     return output(backend, x.shape, out);
   };
@@ -340,7 +379,7 @@ function reduceKernel(mean: boolean) {
     const reduced = x.shape.map((_, i) => axes.includes(i));
     const outShape = keepDims ? x.shape.map((d, i) => (reduced[i] ? 1 : d)) : x.shape.filter((_, i) => !reduced[i]);
     const count = size(x.shape.filter((_, i) => reduced[i]));
-    const out = outputArray(size(outShape));
+    const out = outputArray(backend, size(outShape));
     addon!.reduceSum(values, x.shape, reduced, out, mean ? 1 / count : 1);
     return output(backend, outShape, out);
   };
@@ -349,13 +388,13 @@ function reduceKernel(mean: boolean) {
 // ------------------------------------------------------------------ slicing
 
 /** stridedCopy into a new output array (see strided.ts). */
-function stridedCopy(values: Float32Array, outShape: number[], strides: number[], offset: number): Float32Array {
-  return stridedCopyInto(outputArray(size(outShape)), values, outShape, strides, offset);
+function stridedCopy(backend: CpuBackend, values: Float32Array, outShape: number[], strides: number[], offset: number): Float32Array {
+  return stridedCopyInto(outputArray(backend, size(outShape)), values, outShape, strides, offset);
 }
 
-function sliceValues(values: Float32Array, shape: number[], begin: number[], sliceSize: number[]): Float32Array {
+function sliceValues(backend: CpuBackend, values: Float32Array, shape: number[], begin: number[], sliceSize: number[]): Float32Array {
   const strides = stridesOf(shape);
-  return stridedCopy(values, sliceSize, strides, begin.reduce((offset, b, axis) => offset + b * strides[axis], 0));
+  return stridedCopy(backend, values, sliceSize, strides, begin.reduce((offset, b, axis) => offset + b * strides[axis], 0));
 }
 
 function transpose(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
@@ -366,7 +405,7 @@ function transpose(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   if (!values) return undefined;
   const strides = stridesOf(x.shape);
   const outShape = perm.map((axis) => x.shape[axis]);
-  return output(backend, outShape, stridedCopy(values, outShape, perm.map((axis) => strides[axis]), 0));
+  return output(backend, outShape, stridedCopy(backend, values, outShape, perm.map((axis) => strides[axis]), 0));
 }
 
 /** tf.concat of float32 tensors: each input's block copied per outer index. */
@@ -381,7 +420,7 @@ function concat(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   const outer = size(outShape.slice(0, $axis));
   const blocks = inputs.map((t) => size(t.shape.slice($axis)));
   const width = blocks.reduce((a, b) => a + b, 0);
-  const out = outputArray(outer * width);
+  const out = outputArray(backend, outer * width);
   let column = 0;
   parts.forEach((values, k) => {
     const block = blocks[k];
@@ -409,7 +448,7 @@ function gather(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   if (picks.some((i) => i < 0 || i >= axisSize)) return undefined;
   const outer = size(x.shape.slice(0, $axis));
   const inner = size(x.shape.slice($axis + 1));
-  const out = outputArray(outer * picks.length * inner);
+  const out = outputArray(backend, outer * picks.length * inner);
   let to = 0;
   for (let o = 0; o < outer; o++) {
     for (const pick of picks) {
@@ -430,7 +469,7 @@ function slice(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   if (!values) return undefined;
   const [$begin, $size] = tf.backend_util.slice_util.parseSliceParams(x as tf.Tensor, begin, sizes);
   tf.backend_util.slice_util.assertParamsValid(x as tf.Tensor, $begin, $size);
-  return output(backend, $size, sliceValues(values, x.shape, $begin, $size));
+  return output(backend, $size, sliceValues(backend, values, x.shape, $begin, $size));
 }
 
 function splitV(args: Parameters<KernelFunc>[0]): TensorInfo[] | undefined {
@@ -445,7 +484,7 @@ function splitV(args: Parameters<KernelFunc>[0]): TensorInfo[] | undefined {
   return splits.map((length) => {
     const sliceSize = [...x.shape];
     sliceSize[$axis] = length;
-    const part = output(backend, sliceSize, sliceValues(values, x.shape, begin, sliceSize));
+    const part = output(backend, sliceSize, sliceValues(backend, values, x.shape, begin, sliceSize));
     begin[$axis] += length;
     return part;
   });
@@ -471,7 +510,7 @@ function netcAdam(args: Parameters<KernelFunc>[0]): TensorInfo[] {
   const backend = args.backend as CpuBackend;
   const { p, m, v, g } = args.inputs as Record<string, TensorInfo>;
   const { beta1, beta2, eps, stepSize, sqrtCorrection2 } = args.attrs as unknown as AdamStepAttrs;
-  const [pOut, mOut, vOut] = [0, 1, 2].map(() => outputArray(size(p.shape)));
+  const [pOut, mOut, vOut] = [0, 1, 2].map(() => outputArray(backend, size(p.shape)));
   addon!.adam(floats(backend, p)!, floats(backend, m)!, floats(backend, v)!, floats(backend, g)!, pOut, mOut, vOut, [
     beta1,
     1 - beta1,
@@ -509,7 +548,7 @@ function netcConv2d(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { x, filter, bias, residual } = args.inputs as Record<string, TensorInfo | undefined>;
   const { geometry, activation, alpha } = args.attrs as unknown as NetcConvAttrs;
   const [n, , , , , , oc, oh, ow] = geometry;
-  const y = outputArray(n * oh * ow * oc);
+  const y = outputArray(backend, n * oh * ow * oc);
   const values = (t: TensorInfo | undefined) => (t ? floats(backend, t)! : null);
   addon!.convForward(values(x)!, values(filter)!, values(bias), values(residual), y, geometry, activation, alpha);
   return output(backend, [n, oh, ow, oc], y);
@@ -519,7 +558,7 @@ function netcConv2d(args: Parameters<KernelFunc>[0]): TensorInfo {
 function netcActivationGrad(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = args.backend as CpuBackend;
   const { dy, y } = args.inputs as { dy: TensorInfo; y: TensorInfo };
-  const dx = outputArray(size(dy.shape));
+  const dx = outputArray(backend, size(dy.shape));
   addon!.activationGrad(floats(backend, dy)!, floats(backend, y)!, dx, args.attrs!.alpha as number);
   return output(backend, dy.shape, dx);
 }
@@ -643,7 +682,8 @@ export function registerOneDnnBackend(): RegisterResult {
   if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
     const { MathBackendCPU } = require('@tensorflow/tfjs-backend-cpu') as typeof tfjsCpu;
     // Priority 0: never chosen implicitly; netc activates it by name.
-    tf.registerBackend(ONEDNN_BACKEND, () => new MathBackendCPU(), 0);
+    const RecyclingBackend = recyclingBackendClass(MathBackendCPU);
+    tf.registerBackend(ONEDNN_BACKEND, () => (backendInstance = new RecyclingBackend()), 0);
     const overrides = new Map<string, KernelFunc>([
       ['Conv2D', withFallback('Conv2D', conv2d)],
       ['FusedConv2D', withFallback('FusedConv2D', fusedConv2d)],
