@@ -241,6 +241,20 @@ describe('conv2dWithPostOps', () => {
     }
   }
 
+  it('gives the filter or the bias gradient alone (one native pass computes both) without leaking', async () => {
+    const f = () => {
+      const { x, filter, bias } = convInputs(CASES[0]);
+      const conv = (w: tf.Tensor, b: tf.Tensor) =>
+        weightedSum(conv2dWithPostOps(x as tf.Tensor4D, w as tf.Tensor4D, { strides: [1, 1], pad: [1, 1, 1, 1], bias: b, activation: 'relu' }), 19);
+      return [tf.grad((w) => conv(w, bias))(filter), tf.grad((b) => conv(filter, b))(bias)];
+    };
+    expectClose(await on(ONEDNN_BACKEND, f), await on(PLAIN, f));
+    await tf.setBackend(ONEDNN_BACKEND);
+    const before = tf.memory().numTensors;
+    tf.dispose(tf.tidy(f));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a residual that is the conv input itself gets both gradients', async () => {
     await expectSameOnBoth(() => {
       const x = tensor([1, 6, 5, 4], 16) as tf.Tensor4D;

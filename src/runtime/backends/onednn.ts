@@ -536,7 +536,6 @@ export function nativeAdamAvailable(tensors: tf.Tensor[]): boolean {
 // each input's gradient only when backprop asks for it.
 const NETC_CONV = 'NetcConv2D';
 const NETC_ACTIVATION_GRAD = 'NetcActivationGrad';
-
 interface NetcConvAttrs {
   geometry: number[];
   activation: Act;
@@ -585,10 +584,25 @@ const netcConv2dGradient: GradConfig = {
         : (tf.engine().runKernel(NETC_ACTIVATION_GRAD, { dy, y }, { alpha: activation === Act.LeakyRelu ? alpha : 0 }) as tf.Tensor);
     const run = (kernel: string, inputs: Record<string, tf.Tensor>, extra: object) =>
       tf.engine().runKernel(kernel, inputs, { ...convAttrs, ...extra } as unknown as NamedAttrMap) as tf.Tensor;
+    // Backprop asks for the filter's and the bias's gradient separately, each inside its own
+    // tidy; one native call computes both (the bias gradient then costs almost nothing instead
+    // of another pass over dy), and the one not asked for yet waits as a plain array.
+    const [, , , c, kh, kw, oc] = geometry;
+    let pending: { filter?: Float32Array; bias?: Float32Array } | undefined;
+    const weightGrad = (which: 'filter' | 'bias') => {
+      if (!pending) {
+        const backend = tf.backend() as CpuBackend;
+        pending = { filter: outputArray(backend, kh * kw * c * oc), bias: outputArray(backend, oc) };
+        addon!.convBackwardWeights(floats(backend, x)!, floats(backend, dPre)!, pending.filter!, pending.bias!, geometry);
+      }
+      const values = pending[which]!;
+      pending[which] = undefined;
+      return tf.tensor(values, which === 'filter' ? [kh, kw, c, oc] : [oc], 'float32');
+    };
     return {
       x: () => run('Conv2DBackpropInput', { dy: dPre, filter }, { inputShape: x.shape }),
-      filter: () => run('Conv2DBackpropFilter', { x, dy: dPre }, { filterShape: filter.shape }),
-      bias: () => tf.sum(dPre, [0, 1, 2]),
+      filter: () => weightGrad('filter'),
+      bias: () => weightGrad('bias'),
       residual: () => dPre.clone(),
     };
   },
