@@ -3,6 +3,7 @@
 import { compileFile } from '../src/compiler/index.js';
 import { ONEDNN_BACKEND, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
 import { tf } from '../src/runtime/tf.js';
+import type { BufferPool } from '../src/runtime/backends/buffer-pool.js';
 import { Trainer } from '../src/runtime/train/trainer.js';
 import { runGraph } from '../src/runtime/execute.js';
 
@@ -38,6 +39,8 @@ const blur = tf.tensor4d(batch.blur, shape);
 const step = forwardOnly ? () => tf.tidy(() => runGraph(trainer.generator, [blur], trainer.params).forEach((t) => t.dataSync())) : () => trainer.trainStep(batch);
 step();
 times.clear();
+const pool = (tf.backend() as unknown as { pool: BufferPool }).pool;
+const poolBefore = { ...pool.stats };
 const total: number[] = [];
 // GC pauses during the timed steps (external ArrayBuffer churn triggers mark-compacts).
 const { PerformanceObserver } = await import('node:perf_hooks');
@@ -53,6 +56,8 @@ for (let i = 0; i < steps; i++) {
 await new Promise((resolve) => setTimeout(resolve, 10));
 observer.disconnect();
 console.log(`GC: ${(gcMs / steps).toFixed(0)} ms/step in ${(gcCount / steps).toFixed(0)} pauses`);
+const perStep = (key: keyof BufferPool['stats']) => ((pool.stats[key] - poolBefore[key]) / steps).toFixed(0);
+console.log(`output buffers: ${perStep('reused')} reused, ${perStep('allocated')} allocated (${(Number(perStep('allocatedBytes')) / 2 ** 20).toFixed(0)} MiB) per step`);
 const kernelSum = [...times.values()].reduce((a, b) => a + b.ms, 0) / steps;
 const stepMedian = [...total].sort((a, b) => a - b)[Math.floor(total.length / 2)];
 console.log(`steps ms: ${total.map((t) => t.toFixed(0)).join(' ')}; kernels ${kernelSum.toFixed(0)} ms/step`);

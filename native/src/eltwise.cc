@@ -18,6 +18,25 @@ namespace {
 // Memory-bound loops gain little from threads below this size.
 constexpr size_t kParallelMin = 1 << 16;
 
+/** body(begin, end) over [0, n), split in equal static ranges over the OpenMP threads (one
+ *  call below kParallelMin). The loops themselves live in plain functions on __restrict
+ *  pointers, which GCC vectorizes; written as `omp parallel for simd` bodies they compiled to
+ *  scalar code (objdump showed no packed instruction in the addon). binding.gyp adds
+ *  -fno-math-errno (sqrt) and -fno-trapping-math (selects) for the same reason; neither
+ *  changes a result. Adam 35 -> 19 ms, relu gradient 47 -> 12 ms per 128x128 step. */
+template <typename Body>
+void parallelRanges(int64_t n, Body body) {
+  if (n <= static_cast<int64_t>(kParallelMin)) {
+    body(0, n);
+    return;
+  }
+#pragma omp parallel
+  {
+    int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
+    body(n * thread / threads, n * (thread + 1) / threads);
+  }
+}
+
 size_t lengthOf(const Napi::Value& value) {
   if (!value.IsTypedArray()) throw Napi::TypeError::New(value.Env(), "expected a Float32Array");
   return value.As<Napi::TypedArray>().ElementLength();
@@ -86,13 +105,23 @@ void forEachRow(const std::vector<int64_t>& out, const std::vector<int64_t>& aSt
 enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
 
 template <typename Op>
+void elementwise(const float* __restrict a, const float* __restrict b, float* __restrict out, int64_t n, Op op) {
+  for (int64_t i = 0; i < n; i++) out[i] = op(a[i], b[i]);
+}
+
+template <typename Op>
+void elementwise(const float* __restrict x, float* __restrict out, int64_t n, Op op) {
+  for (int64_t i = 0; i < n; i++) out[i] = op(x[i]);
+}
+
+template <typename Op>
 void binaryLoop(const float* a, const std::vector<int64_t>& aStrides, const float* b,
                 const std::vector<int64_t>& bStrides, float* out, const std::vector<int64_t>& outShape, bool same,
                 Op op) {
   if (same) {
-    int64_t n = static_cast<int64_t>(sizeOf(outShape));
-#pragma omp parallel for simd if (n > static_cast<int64_t>(kParallelMin)) schedule(static)
-    for (int64_t i = 0; i < n; i++) out[i] = op(a[i], b[i]);
+    parallelRanges(static_cast<int64_t>(sizeOf(outShape)), [=](int64_t begin, int64_t end) {
+      elementwise(a + begin, b + begin, out + begin, end - begin, op);
+    });
     return;
   }
   forEachRow(outShape, aStrides, bStrides, [&](int64_t ao, int64_t bo, int64_t oo, int64_t count, int64_t as, int64_t bs) {
@@ -157,8 +186,7 @@ enum UnaryOp { kRelu = 0, kStep = 1, kSquare = 2, kSqrt = 3 };
 
 template <typename Op>
 void unaryLoop(const float* x, float* out, int64_t n, Op op) {
-#pragma omp parallel for simd if (n > static_cast<int64_t>(kParallelMin)) schedule(static)
-  for (int64_t i = 0; i < n; i++) out[i] = op(x[i]);
+  parallelRanges(n, [=](int64_t begin, int64_t end) { elementwise(x + begin, out + begin, end - begin, op); });
 }
 
 // unary(op, x, out, alpha): relu (NaN stays NaN), step (x > 0 ? 1 : alpha; NaN stays NaN),
@@ -267,10 +295,28 @@ Napi::Value activationGrad(const Napi::CallbackInfo& info) {
   const float* y = floatData(info[1], n, "y");
   float* dx = floatData(info[2], n, "dx");
   float alpha = info[3].As<Napi::Number>().FloatValue();
-  int64_t count = static_cast<int64_t>(n);
-#pragma omp parallel for simd if (count > static_cast<int64_t>(kParallelMin)) schedule(static)
-  for (int64_t i = 0; i < count; i++) dx[i] = y[i] > 0.f ? dy[i] : alpha * dy[i];
+  // Both sides computed, then selected: a branch per element (mispredicted half the time on
+  // a relu's signs) made this 5x slower; binding.gyp's -fno-trapping-math lets GCC if-convert.
+  parallelRanges(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    elementwise(dy + begin, y + begin, dx + begin, end - begin, [alpha](float g, float v) {
+      float scaled = alpha * g;
+      return v > 0.f ? g : scaled;
+    });
+  });
   return info.Env().Undefined();
+}
+
+void adamRange(const float* __restrict p, const float* __restrict m, const float* __restrict v, const float* __restrict g,
+               float* __restrict pOut, float* __restrict mOut, float* __restrict vOut, int64_t n, float beta1,
+               float oneMinusBeta1, float beta2, float oneMinusBeta2, float correction2, float eps, float stepSize) {
+  for (int64_t i = 0; i < n; i++) {
+    float mNext = m[i] * beta1 + g[i] * oneMinusBeta1;
+    float vNext = v[i] * beta2 + (g[i] * g[i]) * oneMinusBeta2;
+    float denom = std::sqrt(vNext) / correction2 + eps;
+    mOut[i] = mNext;
+    vOut[i] = vNext;
+    pOut[i] = p[i] - (mNext / denom) * stepSize;
+  }
 }
 
 // adam(p, m, v, g, pOut, mOut, vOut, [beta1, 1 - beta1, beta2, 1 - beta2, sqrtCorrection2,
@@ -292,16 +338,10 @@ Napi::Value adam(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < 7; i++) k[i] = static_cast<float>(h.Get(i).As<Napi::Number>().DoubleValue());
   const float beta1 = k[0], oneMinusBeta1 = k[1], beta2 = k[2], oneMinusBeta2 = k[3], correction2 = k[4], eps = k[5],
               stepSize = k[6];
-  int64_t count = static_cast<int64_t>(n);
-#pragma omp parallel for simd if (count > static_cast<int64_t>(kParallelMin)) schedule(static)
-  for (int64_t i = 0; i < count; i++) {
-    float mNext = m[i] * beta1 + g[i] * oneMinusBeta1;
-    float vNext = v[i] * beta2 + (g[i] * g[i]) * oneMinusBeta2;
-    float denom = std::sqrt(vNext) / correction2 + eps;
-    mOut[i] = mNext;
-    vOut[i] = vNext;
-    pOut[i] = p[i] - (mNext / denom) * stepSize;
-  }
+  parallelRanges(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    adamRange(p + begin, m + begin, v + begin, g + begin, pOut + begin, mOut + begin, vOut + begin, end - begin, beta1,
+              oneMinusBeta1, beta2, oneMinusBeta2, correction2, eps, stepSize);
+  });
   return info.Env().Undefined();
 }
 

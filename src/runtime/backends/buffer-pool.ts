@@ -18,6 +18,8 @@ export class BufferPool {
   /** Live tensors viewing each pooled buffer. */
   private readonly views = new WeakMap<ArrayBuffer, number>();
   private freeBytes = 0;
+  /** Takes served from the free list and freshly allocated, since construction. */
+  readonly stats = { reused: 0, allocated: 0, allocatedBytes: 0 };
 
   /** @param maxFreeBytes free buffers kept at most; more are left to the garbage collector. */
   constructor(private readonly maxFreeBytes: number) {}
@@ -26,7 +28,13 @@ export class BufferPool {
   take(length: number): Float32Array {
     const bytes = length * 4;
     const buffer = this.free.get(bytes)?.pop();
-    if (buffer) this.freeBytes -= bytes;
+    if (buffer) {
+      this.freeBytes -= bytes;
+      this.stats.reused++;
+    } else {
+      this.stats.allocated++;
+      this.stats.allocatedBytes += bytes;
+    }
     const array = new Float32Array(buffer ?? Buffer.allocUnsafeSlow(bytes).buffer, 0, length);
     this.views.set(array.buffer, 0);
     return array;
