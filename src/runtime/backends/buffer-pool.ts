@@ -1,12 +1,11 @@
 // Recycled float buffers for the 'onednn' backend's kernel outputs.
 //
 // Why: a 128x128 training step of DeepDeblur writes ~1,400 outputs, 0.8 GB (profile-step).
-// As fresh ArrayBuffers they
-// are V8 "external memory", so V8 runs a GC every few tens of MB (about 60 pauses, ~120 ms
-// per 128x128 step, measured) and the memory comes back only when those GCs free it. tfjs
-// says exactly when a tensor's data dies (the backend's disposeData), so outputs go back to a
-// free list there and the next output of the same size takes them: no new external memory, no
-// GC, and the buffer is often still in cache.
+// As fresh ArrayBuffers they are V8 "external memory", so V8 ran a GC every few tens of MB
+// (about 60 pauses, ~120 ms per step, measured) and the memory came back only when those GCs
+// freed it. tfjs says exactly when a tensor's data dies (the backend's disposeData), so
+// outputs go back to a free list there and the next output of the same size takes them: no
+// new external memory, no GC, and the buffer is often still in cache.
 //
 // Safety: only buffers made by take() are recycled, and only when no tensor views them any
 // more. Every tensor whose values lie in a pooled buffer is counted (tfjs-cpu kernels return
