@@ -30,7 +30,7 @@ describe('BufferPool', () => {
     expect(pool.idleBytes).toBe(1024);
   });
 
-  it('never recycles a buffer that escaped, nor one it did not make, nor past its limit', () => {
+  it('never recycles a buffer that escaped, nor one it did not make', () => {
     const pool = new BufferPool(2048);
     const escaped = pool.take(256);
     pool.adopt(escaped);
@@ -40,10 +40,26 @@ describe('BufferPool', () => {
     pool.adopt(foreign);
     pool.release(foreign);
     expect(pool.idleBytes).toBe(0);
-    const [b, c, d] = [pool.take(256), pool.take(256), pool.take(256)];
-    for (const t of [b, c, d]) pool.adopt(t);
-    for (const t of [b, c, d]) pool.release(t);
-    expect(pool.idleBytes).toBe(2048); // d was left to the garbage collector
+  });
+
+  it('keeps at most its limit idle, dropping the longest-idle buffers first', () => {
+    const pool = new BufferPool(4096);
+    const [a, b, c] = [pool.take(256), pool.take(512), pool.take(256)]; // 1, 2 and 1 KiB
+    for (const t of [a, b, c]) pool.adopt(t);
+    for (const t of [a, b, c]) pool.release(t);
+    expect(pool.idleBytes).toBe(4096);
+    const d = pool.take(768); // 3 KiB more: a and b (the oldest) go
+    pool.adopt(d);
+    pool.release(d);
+    expect(pool.idleBytes).toBe(4096);
+    expect(pool.take(768).buffer).toBe(d.buffer);
+    expect(pool.take(256).buffer).toBe(c.buffer);
+    expect(pool.take(256).buffer).not.toBe(a.buffer);
+    expect(pool.take(512).buffer).not.toBe(b.buffer);
+    const huge = pool.take(2048); // larger than the whole limit: never kept
+    pool.adopt(huge);
+    pool.release(huge);
+    expect(pool.idleBytes).toBe(0);
   });
 });
 

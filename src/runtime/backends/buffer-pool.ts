@@ -15,13 +15,17 @@
 export class BufferPool {
   /** Free buffers by byte length, most recently freed last (the likeliest to be cached). */
   private readonly free = new Map<number, ArrayBuffer[]>();
+  /** The same buffers in the order they were freed, oldest first: the first to be dropped
+   *  when the limit is reached (e.g. the sizes of a validation pass, once training resumes). */
+  private readonly age = new Set<ArrayBuffer>();
   /** Live tensors viewing each pooled buffer. */
   private readonly views = new WeakMap<ArrayBuffer, number>();
   private freeBytes = 0;
   /** Takes served from the free list and freshly allocated, and bytes taken, since construction. */
   readonly stats = { reused: 0, allocated: 0, allocatedBytes: 0, takenBytes: 0 };
 
-  /** @param maxFreeBytes free buffers kept at most; more are left to the garbage collector. */
+  /** @param maxFreeBytes free buffers kept at most; past it the longest-idle ones are left to
+   *  the garbage collector. */
   constructor(private readonly maxFreeBytes: number) {}
 
   /** A float array of `length` elements, not zeroed (kernels write all of their output). */
@@ -30,6 +34,7 @@ export class BufferPool {
     this.stats.takenBytes += bytes;
     const buffer = this.free.get(bytes)?.pop();
     if (buffer) {
+      this.age.delete(buffer);
       this.freeBytes -= bytes;
       this.stats.reused++;
     } else {
@@ -58,11 +63,23 @@ export class BufferPool {
       return;
     }
     this.views.delete(buffer!);
-    if (this.freeBytes + buffer!.byteLength > this.maxFreeBytes) return;
-    const list = this.free.get(buffer!.byteLength) ?? [];
+    const bytes = buffer!.byteLength;
+    if (bytes > this.maxFreeBytes) return;
+    while (this.freeBytes + bytes > this.maxFreeBytes) this.dropOldest();
+    const list = this.free.get(bytes) ?? [];
     list.push(buffer!);
-    this.free.set(buffer!.byteLength, list);
-    this.freeBytes += buffer!.byteLength;
+    this.free.set(bytes, list);
+    this.age.add(buffer!);
+    this.freeBytes += bytes;
+  }
+
+  /** Leaves the longest-idle free buffer to the garbage collector. */
+  private dropOldest(): void {
+    const oldest: ArrayBuffer = this.age.values().next().value!;
+    this.age.delete(oldest);
+    const list = this.free.get(oldest.byteLength)!;
+    list.splice(list.indexOf(oldest), 1);
+    this.freeBytes -= oldest.byteLength;
   }
 
   /** `values` leave tfjs's control: their buffer is never recycled. */
@@ -79,6 +96,7 @@ export class BufferPool {
   /** Drops every free buffer (the garbage collector frees them). */
   clear(): void {
     this.free.clear();
+    this.age.clear();
     this.freeBytes = 0;
   }
 }
