@@ -6,6 +6,7 @@ import { tf } from '../src/runtime/tf.js';
 import type { BufferPool } from '../src/runtime/backends/buffer-pool.js';
 import { Trainer } from '../src/runtime/train/trainer.js';
 import { runGraph } from '../src/runtime/execute.js';
+import { median } from '../src/runtime/bench.js';
 
 const size = Number(process.argv[2] ?? 128);
 const steps = Number(process.argv[3] ?? 3);
@@ -60,11 +61,10 @@ const perStep = (key: keyof BufferPool['stats']) => ((pool.stats[key] - poolBefo
 const mib = (key: keyof BufferPool['stats']) => (Number(perStep(key)) / 2 ** 20).toFixed(0);
 console.log(`output buffers per step: ${mib('takenBytes')} MiB in ${perStep('reused')} reused and ${perStep('allocated')} new (${mib('allocatedBytes')} MiB)`);
 const kernelSum = [...times.values()].reduce((a, b) => a + b.ms, 0) / steps;
-const stepMedian = [...total].sort((a, b) => a - b)[Math.floor(total.length / 2)];
 console.log(`steps ms: ${total.map((t) => t.toFixed(0)).join(' ')}; kernels ${kernelSum.toFixed(0)} ms/step`);
 // NetcConv2D's gradient calls the addon for filter + bias gradients directly (one pass for
 // both), so they are not a registered kernel: they are most of this remainder.
-console.log(`outside kernels (conv filter/bias gradients, JavaScript): ${(stepMedian - kernelSum).toFixed(0)} ms/step`);
+console.log(`outside kernels (conv filter/bias gradients, JavaScript): ${(median(total) - kernelSum).toFixed(0)} ms/step`);
 for (const [name, { ms, calls }] of [...times].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
   console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(1).padStart(8)} ms ${String(calls / steps).padStart(6)} calls`);
 }
