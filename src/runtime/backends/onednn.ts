@@ -587,17 +587,17 @@ const netcConv2dGradient: GradConfig = {
     // Backprop asks for the filter's and the bias's gradient separately, each inside its own
     // tidy; one native call computes both (the bias gradient then costs almost nothing instead
     // of another pass over dy), and the one not asked for yet waits as a plain array.
-    const [, , , c, kh, kw, oc] = geometry;
+    const shapes = { filter: filter.shape, bias: filter.shape.slice(3) }; // HWIO; [O]
     let pending: { filter?: Float32Array; bias?: Float32Array } | undefined;
     const weightGrad = (which: 'filter' | 'bias') => {
       if (!pending) {
         const backend = tf.backend() as CpuBackend;
-        pending = { filter: outputArray(backend, kh * kw * c * oc), bias: outputArray(backend, oc) };
+        pending = { filter: outputArray(backend, size(shapes.filter)), bias: outputArray(backend, size(shapes.bias)) };
         addon!.convBackwardWeights(floats(backend, x)!, floats(backend, dPre)!, pending.filter!, pending.bias!, geometry);
       }
       const values = pending[which]!;
       pending[which] = undefined;
-      return tf.tensor(values, which === 'filter' ? [kh, kw, c, oc] : [oc], 'float32');
+      return tf.tensor(values, shapes[which], 'float32');
     };
     return {
       x: () => run('Conv2DBackpropInput', { dy: dPre, filter }, { inputShape: x.shape }),
