@@ -62,7 +62,7 @@ export function registerCompile(program: Command): void {
 
 /** Weights of a checkpoint checked against the program. The runtime (and tfjs) loads only
  *  when asked for, so plain `netc compile` stays fast. */
-async function checkpointWeights(prog: Program, dir: string): Promise<WeightSource> {
+export async function checkpointWeights(prog: Program, dir: string): Promise<WeightSource> {
   const { readCheckpoint, paramMismatches } = await import('../runtime/checkpoint.js');
   const { listParams } = await import('../runtime/params.js');
   const checkpoint = await readCheckpoint(dir);

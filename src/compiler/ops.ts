@@ -2,7 +2,7 @@
 // receptive field. Shape inference, the cost model, the lowering and the exporters all read
 // this table; nothing else knows an op's rules.
 import type {
-  ConcatAttrs, Conv2dAttrs, DenseAttrs, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape,
+  ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape,
 } from './ir.js';
 
 export interface OpDef {
@@ -113,4 +113,26 @@ export const OPS: Record<OpName, OpDef> = {
 
 export function opDef(op: OpName): OpDef {
   return OPS[op];
+}
+
+/** The normalized Gaussian weights of pyramid_down (skimage pyramid_gaussian): 2 * radius + 1 taps. */
+export function gaussianTaps(sigma: number, radius: number): number[] {
+  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const sum = taps.reduce((a, b) => a + b, 0);
+  return taps.map((t) => t / sum);
+}
+
+/** What the input's sides must be divisible by: the largest downsampling factor along any
+ *  path (the product of the ops' field strides: pyramid levels, strided convs; upsampling
+ *  divides), so every op sees whole pixels. */
+export function sizeMultiple(graph: Graph): number {
+  const factor = new Map<string, number>(graph.inputs.map((input) => [input.id, 1]));
+  let largest = 1;
+  for (const node of graph.nodes) {
+    let f = Math.max(1, ...node.inputs.map((id) => factor.get(id) ?? 1));
+    f *= node.op === 'repeat' ? sizeMultiple(node.repeat!.body) : OPS[node.op].field(node.attrs as never).stride;
+    factor.set(node.id, f);
+    largest = Math.max(largest, f);
+  }
+  return Math.ceil(largest);
 }

@@ -16,6 +16,8 @@
 import type { Graph, Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { walkNodes } from '../compiler/walk.js';
+import { sizeMultiple } from '../compiler/ops.js';
+export { sizeMultiple };
 import { webglConvPixelLimit } from './backends/webgl.js';
 import { runGraph, type ParamSource } from './execute.js';
 import { tf } from './tf.js';
@@ -38,23 +40,6 @@ export interface TileOptions {
  *  would do 1.7x the work on 720p) and seams, so it is kept for larger images. */
 export const DEFAULT_TILE = 1280;
 export const DEFAULT_OVERLAP = 64;
-
-/** The factor by which the graph's coarsest feature map is smaller than its input: image
- *  sizes must be multiples of it. */
-export function sizeMultiple(graph: Graph): number {
-  const factor = new Map<string, number>(graph.inputs.map((input) => [input.id, 1]));
-  let largest = 1;
-  for (const node of graph.nodes) {
-    let f = Math.max(1, ...node.inputs.map((id) => factor.get(id) ?? 1));
-    if (node.op === 'pyramid_down') f *= 2;
-    else if (node.op === 'pixel_shuffle') f /= (node.attrs as { factor: number }).factor;
-    else if (node.op === 'conv2d') f *= Math.max(...(node.attrs as { stride: [number, number] }).stride);
-    else if (node.op === 'repeat') f *= sizeMultiple(node.repeat!.body);
-    factor.set(node.id, f);
-    largest = Math.max(largest, f);
-  }
-  return Math.ceil(largest);
-}
 
 /** Copies the region [top, top+h) x [left, left+w) of `image`, repeating the last row and
  *  column where the region reaches past the image. */

@@ -1,4 +1,6 @@
-// Import of official DeepDeblur-PyTorch generator weights onto a compiled model.
+// Import of PyTorch generator weights onto a compiled model: official DeepDeblur-PyTorch
+// checkpoints (below), and checkpoints in the general layout that `netc export --to pytorch`
+// defines for every other model (src/compiler/emit/torch-layout.ts: netc names with '/' as '.').
 //
 // The official state dict names convolutions by module path:
 //   body_models.{s}.body.0                 first conv of scale s (s = 0 finest)
@@ -10,6 +12,7 @@
 // so it relies on the model's structure, not on netc's parameter names. Weights go from
 // OIHW to HWIO; the up-conv's output channel order is kept, because netc's pixel_shuffle
 // uses PyTorch's PixelShuffle order.
+import { fromTorchValues, torchLayout } from '../compiler/emit/torch-layout.js';
 import type { Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { type HostArray, walkNodes, weightAndBias } from './params.js';
@@ -117,9 +120,41 @@ export function mapOfficialStateDict(program: Program, stateDict: Map<string, Ho
   return params;
 }
 
-/** Reads an official checkpoint (`{'G': state_dict, ...}` or a bare state dict) and maps
- *  its generator weights onto the program. */
+/** Maps a state dict in the general layout (torch-layout.ts) onto the program's generator
+ *  parameters. Throws one UserError listing every missing, unexpected or misshapen key. */
+export function mapGeneralStateDict(program: Program, stateDict: Map<string, HostArray>, file: string): Map<string, HostArray> {
+  const layout = torchLayout(program.models[program.generator]);
+  const problems: string[] = [];
+  const params = new Map<string, HostArray>();
+  const expected = new Set<string>();
+  for (const p of layout.params) {
+    expected.add(p.key);
+    const value = stateDict.get(p.key);
+    if (!value) problems.push(`missing key: ${p.key} (for ${p.name})`);
+    else if (shapeText(value.shape) !== shapeText(p.torchShape)) {
+      problems.push(`wrong shape: ${p.key}: the model expects ${shapeText(p.torchShape)}, the checkpoint has ${shapeText(value.shape)}`);
+    } else params.set(p.name, { shape: p.shape, data: fromTorchValues(p, value.data) });
+  }
+  for (const key of stateDict.keys()) if (!expected.has(key)) problems.push(`unexpected key: ${key}`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 20).join('\n  ') + (problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : '');
+    throw new UserError(`${file}: cannot import into ${program.file}${Object.keys(program.overrides).length ? ` (--set ${Object.entries(program.overrides).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n  ${shown}`);
+  }
+  return params;
+}
+
+/** Reads a PyTorch checkpoint (`{'G': state_dict, ...}` or a bare state dict) and maps its
+ *  generator weights onto the program: the official DeepDeblur-PyTorch keys when it has them
+ *  (body_models.*), else the general layout of `netc export --to pytorch`. */
+export async function importTorchCheckpoint(program: Program, file: string): Promise<{ params: Map<string, HostArray>; layout: 'deepdeblur' | 'general' }> {
+  const dict = stateDict(await readTorchCheckpoint(file), 'G');
+  const official = [...dict.keys()].some((key) => BODY_KEY.test(key));
+  return official
+    ? { params: mapOfficialStateDict(program, dict, file), layout: 'deepdeblur' }
+    : { params: mapGeneralStateDict(program, dict, file), layout: 'general' };
+}
+
+/** Reads an official checkpoint and maps its generator weights onto the program. */
 export async function importOfficialCheckpoint(program: Program, file: string): Promise<Map<string, HostArray>> {
-  const checkpoint = await readTorchCheckpoint(file);
-  return mapOfficialStateDict(program, stateDict(checkpoint, 'G'), file);
+  return mapOfficialStateDict(program, stateDict(await readTorchCheckpoint(file), 'G'), file);
 }

@@ -11,6 +11,7 @@ import type {
   PixelShuffleAttrs,
   PyramidDownAttrs,
 } from '../compiler/ir.js';
+import { gaussianTaps } from '../compiler/ops.js';
 import { conv2dWithPostOps } from './backends/onednn.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
@@ -61,17 +62,11 @@ function padReflect(x: tf.Tensor, axis: number, radius: number): tf.Tensor {
   return tf.gather(x, tf.tensor1d(indices, 'int32'), axis);
 }
 
-export function gaussianKernel1d(sigma: number, radius: number): Float32Array {
-  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-0.5 * ((i - radius) / sigma) ** 2));
-  const sum = taps.reduce((a, b) => a + b, 0);
-  return Float32Array.from(taps, (t) => t / sum);
-}
-
 /** skimage pyramid_reduce(downscale=2): separable Gaussian blur with scipy 'reflect' borders,
  *  then bilinear resize to ceil(size/2) at pixel centres (for even sizes: the 2x2 mean). */
 export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Tensor {
   const [, h, w, c] = x.shape;
-  const kernel = gaussianKernel1d(sigma, radius);
+  const kernel = Float32Array.from(gaussianTaps(sigma, radius));
   const taps = kernel.length;
   const perChannel = (shape: [number, number]) =>
     tf.tile(tf.tensor4d(kernel, [...shape, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;

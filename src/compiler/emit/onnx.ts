@@ -2,6 +2,7 @@
 // becomes an initializer. netc's NHWC/HWIO tensors are transposed on the way out.
 import type { Conv2dAttrs, Graph, ParamSpec, PyramidDownAttrs, Shape } from '../ir.js';
 import { initialValues } from '../init.js';
+import { gaussianTaps } from '../ops.js';
 import { expandGraph } from '../walk.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -18,7 +19,12 @@ interface Initializer { name: string; dims: number[]; data: Float32Array | BigIn
  *  name is missing, the parameter gets PyTorch's default initialization from `seed` (the runtime's createParams gives the same values). */
 export type WeightSource = (spec: ParamSpec) => Float32Array | undefined;
 
-export function emitOnnx(graph: Graph, weights?: WeightSource, seed = 0): Uint8Array {
+export interface OnnxOptions {
+  /** Symbolic batch, height and width (any image size) instead of the compiled size. */
+  dynamic?: boolean;
+}
+
+export function emitOnnx(graph: Graph, weights?: WeightSource, seed = 0, options: OnnxOptions = {}): Uint8Array {
   const nodes: OnnxNode[] = [];
   const inits: Initializer[] = [];
   let counter = 0;
@@ -103,8 +109,9 @@ export function emitOnnx(graph: Graph, weights?: WeightSource, seed = 0): Uint8A
     for (const n of nodes) g.message(1, (w) => writeNode(w, n));
     g.string(2, graph.name);
     for (const init of inits) g.message(5, (w) => writeTensor(w, init));
-    for (const input of graph.inputs) g.message(11, (w) => writeValueInfo(w, input.id, toNchw(input.shape)));
-    graph.outputs.forEach((o) => g.message(12, (w) => writeValueInfo(w, o.name, toNchw(o.shape))));
+    const dims = (shape: Shape) => (options.dynamic ? symbolicNchw(shape, graph.inputs[0].shape) : toNchw(shape));
+    for (const input of graph.inputs) g.message(11, (w) => writeValueInfo(w, input.id, dims(input.shape)));
+    graph.outputs.forEach((o) => g.message(12, (w) => writeValueInfo(w, o.name, dims(o.shape))));
   });
   model.message(8, (w) => w.string(1, '').int(2, 13));
   return model.finish();
@@ -115,19 +122,23 @@ function toNchw(s: Shape): number[] {
   return s.length === 4 ? [s[0], s[3], s[1], s[2]] : s;
 }
 
+/** NCHW dims with symbolic batch, height and width: an image output's sides are named by
+ *  their ratio to the input's ('height/2'); other dims stay fixed. */
+function symbolicNchw(s: Shape, input: Shape): (number | string)[] {
+  if (s.length !== 4) return ['batch', ...s.slice(1)];
+  const side = (name: string, size: number, inputSize: number) => {
+    const ratio = inputSize / size;
+    return ratio === 1 ? name : Number.isInteger(ratio) ? `${name}/${ratio}` : `${name}*${size / inputSize}`;
+  };
+  return ['batch', s[3], side('height', s[1], input[1]), side('width', s[2], input[2])];
+}
+
 function hwioToOihw(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
   const out = new Float32Array(data.length);
   for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) {
     out[((o * ci + i) * kh + y) * kw + x] = data[((y * kw + x) * ci + i) * co + o];
   }
   return out;
-}
-
-/** Gaussian weights of skimage's pyramid_gaussian (normalized, 2 * radius + 1 taps). */
-export function gaussianTaps(sigma: number, radius: number): number[] {
-  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-  const sum = taps.reduce((a, b) => a + b, 0);
-  return taps.map((t) => t / sum);
 }
 
 interface Builder {
@@ -183,10 +194,11 @@ function writeTensor(w: ProtoWriter, t: Initializer): void {
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
 
-function writeValueInfo(w: ProtoWriter, name: string, shape: number[]): void {
+function writeValueInfo(w: ProtoWriter, name: string, shape: (number | string)[]): void {
   w.string(1, name);
   w.message(2, (type) => type.message(1, (tensor) => {
     tensor.int(1, FLOAT);
-    tensor.message(2, (s) => { for (const d of shape) s.message(1, (dim) => dim.int(1, d)); });
+    // TensorShapeProto.Dimension: dim_value (1) or dim_param (2, a symbol)
+    tensor.message(2, (s) => { for (const d of shape) s.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d))); });
   }));
 }
