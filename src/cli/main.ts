@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   train: async () => (await import('./train.js')).registerTrain,
   eval: async () => (await import('./eval.js')).registerEval,
   export: async () => (await import('./export.js')).registerExport,
+  sweep: async () => (await import('./sweep.js')).registerSweep,
 };
 /** Commands registered together by one module. */
 const ALIASES: Record<string, string> = { diff: 'compile' };

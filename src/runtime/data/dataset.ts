@@ -85,6 +85,7 @@ export class PairDataset {
     const sequences = await listDir(splitDir, `the ${split} split`);
     const pairs: PairEntry[] = [];
     for (const seq of sequences) {
+      if (seq.startsWith('.')) continue; // a sequence being written (netc synth builds it aside)
       const seqDir = path.join(splitDir, seq);
       if (!(await fs.stat(seqDir)).isDirectory()) continue;
       const blurNames = images(await listDir(path.join(seqDir, blurKind), `the blurry images of sequence ${seq}`));

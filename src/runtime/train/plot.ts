@@ -117,3 +117,62 @@ export function linePlot(series: Series[], options: PlotOptions): string {
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
+
+export interface LabelledPoint {
+  label: string;
+  x: number;
+  y: number;
+}
+
+/** A scatter plot of labelled points (log x axis when every x is positive), the points of
+ *  `front` (indices) joined in x order and drawn filled: a sweep's Pareto front. */
+export function paretoPlot(points: LabelledPoint[], front: Set<number>, options: PlotOptions): string {
+  const width = options.width ?? 720;
+  const height = options.height ?? 440;
+  const margin = { left: 70, right: 30, top: 36, bottom: 48 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const logX = points.length > 0 && points.every((p) => p.x > 0);
+  const tx = (x: number) => (logX ? Math.log10(x) : x);
+  let [x0, x1] = points.length ? [Math.min(...points.map((p) => tx(p.x))), Math.max(...points.map((p) => tx(p.x)))] : [0, 1];
+  let [y0, y1] = points.length ? [Math.min(0, ...points.map((p) => p.y)), Math.max(0, ...points.map((p) => p.y))] : [0, 1];
+  if (x1 === x0) [x0, x1] = [x0 - 0.5, x1 + 0.5];
+  if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
+  const padX = (x1 - x0) * 0.08;
+  const padY = (y1 - y0) * 0.1;
+  [x0, x1, y0, y1] = [x0 - padX, x1 + padX, y0 - padY, y1 + padY];
+  const sx = (x: number) => margin.left + ((tx(x) - x0) / (x1 - x0)) * plotW;
+  const sy = (y: number) => margin.top + plotH - ((y - y0) / (y1 - y0)) * plotH;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(options.title)}</text>`,
+  ];
+  for (const t of niceTicks(y0, y1, 6)) {
+    const y = sy(t);
+    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${t === 0 ? '#999' : '#e5e5e5'}"/>`);
+    parts.push(`<text x="${margin.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatTick(t)}</text>`);
+  }
+  const xTicks = logX ? logTicks(x0, x1) : niceTicks(x0, x1, 6);
+  for (const t of xTicks) {
+    const x = sx(t);
+    if (x < margin.left - 0.5 || x > margin.left + plotW + 0.5) continue;
+    parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="black"/>`);
+    parts.push(`<text x="${x.toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${formatTick(t)}</text>`);
+  }
+  parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="black"/>`);
+  parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel + (logX ? ' (log scale)' : ''))}</text>`);
+  parts.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+  const frontPoints = points.filter((_, i) => front.has(i)).sort((a, b) => a.x - b.x);
+  if (frontPoints.length > 1) {
+    parts.push(`<path d="${frontPoints.map((p, j) => `${j ? 'L' : 'M'}${sx(p.x).toFixed(1)} ${sy(p.y).toFixed(1)}`).join('')}" fill="none" stroke="${COLORS[1]}" stroke-width="1.5" stroke-dasharray="5 3"/>`);
+  }
+  points.forEach((p, i) => {
+    const onFront = front.has(i);
+    parts.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="4" fill="${onFront ? COLORS[1] : 'white'}" stroke="${onFront ? COLORS[1] : COLORS[0]}" stroke-width="1.5"/>`);
+    parts.push(`<text x="${(sx(p.x) + 6).toFixed(1)}" y="${(sy(p.y) - 6).toFixed(1)}" font-size="10">${escapeXml(p.label)}</text>`);
+  });
+  parts.push(`<text x="${margin.left + plotW - 6}" y="${margin.top + 14}" text-anchor="end" fill="${COLORS[1]}">filled, dashed: Pareto front</text>`);
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,84 @@
+// ROOT/manifest.json of a dataset that netc synth writes: what each sequence was made from
+// (source file, its sha256 and license), how, and how many pairs it holds. Every synth run
+// updates it (atomically) after its sequence is in place. It also marks the folder as a
+// dataset root netc wrote, and it keeps the splits honest: a source file that feeds the
+// train split may not feed the test split, so held-out pairs never share a clip (or a photo)
+// with the training pairs.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../../errors.js';
+import { writeFileAtomic } from '../fsutil.js';
+
+export interface SequenceRecord {
+  split: 'train' | 'test';
+  seq: string;
+  kind: 'frames' | 'video' | 'kernels';
+  /** Source files (or the frames folder), as given. */
+  sources: { path: string; sha256?: string }[];
+  license: string;
+  pairs: number;
+  /** The options that made the pairs (window, stride, range, size, seed, ...). */
+  settings: Record<string, unknown>;
+  created: string;
+}
+
+export interface Manifest {
+  netc: 'dataset';
+  version: 1;
+  /** By `<split>/<seq>`. */
+  sequences: Record<string, SequenceRecord>;
+  /** Pairs per split. */
+  counts: Record<string, number>;
+}
+
+export const MANIFEST = 'manifest.json';
+
+export async function sha256File(file: string): Promise<string> {
+  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+}
+
+export async function readManifest(root: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(root, MANIFEST), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`${path.join(root, MANIFEST)}: cannot read (${(err as Error).message})`);
+  }
+  try {
+    const manifest = JSON.parse(text) as Manifest;
+    if (manifest?.netc !== 'dataset' || typeof manifest.sequences !== 'object') throw new Error('not a netc dataset manifest');
+    return manifest;
+  } catch (err) {
+    throw new UserError(`${path.join(root, MANIFEST)}: not a netc dataset manifest (${(err as Error).message}); choose another --out`);
+  }
+}
+
+/** Refuses a sequence whose sources already feed the other split (compared by sha256 when
+ *  known, else by path). Call before synthesizing. */
+export async function checkHeldOut(root: string, split: 'train' | 'test', sources: SequenceRecord['sources']): Promise<void> {
+  const manifest = await readManifest(root);
+  if (!manifest) return;
+  const other = split === 'train' ? 'test' : 'train';
+  for (const record of Object.values(manifest.sequences)) {
+    if (record.split !== other) continue;
+    for (const source of sources) {
+      const same = record.sources.find((s) => (s.sha256 && source.sha256 ? s.sha256 === source.sha256 : path.resolve(s.path) === path.resolve(source.path)));
+      if (same) {
+        throw new UserError(`${source.path} already feeds the ${other} split of ${root} (sequence ${record.seq}); ` +
+          `the test split must hold out whole clips and photos, never parts of training ones`);
+      }
+    }
+  }
+}
+
+/** Adds or replaces a sequence's record. */
+export async function recordSequence(root: string, record: SequenceRecord): Promise<Manifest> {
+  const manifest: Manifest = (await readManifest(root)) ?? { netc: 'dataset', version: 1, sequences: {}, counts: {} };
+  manifest.sequences[`${record.split}/${record.seq}`] = record;
+  manifest.counts = {};
+  for (const r of Object.values(manifest.sequences)) manifest.counts[r.split] = (manifest.counts[r.split] ?? 0) + r.pairs;
+  await writeFileAtomic(path.join(root, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
