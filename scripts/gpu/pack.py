@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Packs a netc dataset root for a device machine whose upload is capped (64 MiB a call):
-blur_gamma and sharp only, as JPEG quality 95 with full-resolution chroma (about 42 dB PSNR
+blur_gamma and sharp only, as JPEG quality 94 with full-resolution chroma (about 41 dB PSNR
 against the PNGs), the training pairs split round-robin into PARTS folders so that each
 travels with one call; the test split goes with the first part.
 Usage: pack.py ROOT OUT PARTS [MAX_TEST]"""
@@ -25,6 +25,6 @@ for split in ('train', 'test'):
             target = os.path.join(out, f'part{part}', split, seq, sub)
             os.makedirs(target, exist_ok=True)
             dest = os.path.join(target, name[:-4] + '.jpg')
-            Image.open(os.path.join(root, split, seq, sub, name)).convert('RGB').save(dest, 'JPEG', quality=95, subsampling=0)
+            Image.open(os.path.join(root, split, seq, sub, name)).convert('RGB').save(dest, 'JPEG', quality=94, subsampling=0)
             sizes[part] += os.path.getsize(dest)
 print('packed', {f'part{p}': f'{s / 2**20:.1f} MiB' for p, s in enumerate(sizes)})

@@ -7,5 +7,5 @@ ROOT=${1:-data/deblur}
 rm -rf data/gpu && mkdir -p data/gpu/exports
 node bin/netc.js export models/deblur-lite.net --to pytorch --out data/gpu/exports/deblur-lite
 node bin/netc.js export models/deepdeblur-pytorch.net --set blocks=4 --set feats=32 --to pytorch --out data/gpu/exports/deepdeblur-b4f32
-python3 scripts/gpu/pack.py "$ROOT" data/gpu 2 16
+/usr/bin/python3 scripts/gpu/pack.py "$ROOT" data/gpu 3 16
 du -sh data/gpu/*

@@ -1,19 +1,22 @@
-// `netc deblur IN... --model FILE --weights DIR --out OUT`: restore photos with a trained or
-// imported generator. See src/runtime/deblur.ts for the size, tiling and rounding rules.
+// `netc deblur IN... [--model FILE --weights DIR] --out OUT`: restore photos with a trained or
+// imported generator, by default the bundled one (src/runtime/bundled.ts). Without --set, the
+// --set values the checkpoint was made with apply. See src/runtime/deblur.ts for the size,
+// tiling and rounding rules.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { initBackend, isBackendName, BACKEND_NAMES } from '../runtime/backends/index.js';
-import { loadCheckpointFor } from '../runtime/checkpoint.js';
+import { modelAndWeights } from '../runtime/bundled.js';
+import { loadCheckpointFor, readCheckpoint } from '../runtime/checkpoint.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage, sizeMultiple } from '../runtime/deblur.js';
 import { readImage, writePng } from '../runtime/image.js';
 import { disposeParams } from '../runtime/params.js';
 import { collectSet, compileForCli } from './options.js';
 
 interface DeblurFlags {
-  model: string;
-  weights: string;
+  model?: string;
+  weights?: string;
   set?: Record<string, number>;
   out: string;
   backend?: string;
@@ -60,9 +63,9 @@ export function registerDeblur(program: Command): void {
     .command('deblur')
     .description('deblur PNG/JPEG images with a model and its weights; writes PNG')
     .argument('<inputs...>', 'PNG or JPEG images')
-    .requiredOption('--model <file.net>', 'the model file (e.g. models/deepdeblur-pytorch.net)')
-    .requiredOption('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint)')
-    .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
+    .option('--model <file.net>', 'the model file (default: the bundled model, models/deblur-lite.net)')
+    .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
+    .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was made with)', collectSet)
     .requiredOption('--out <path>', 'output .png (one input) or directory')
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: the fastest available)`)
     .option('--tile <pixels>', 'process images larger than this in overlapping tiles (0: never)', String(DEFAULT_TILE))
@@ -79,10 +82,13 @@ export function registerDeblur(program: Command): void {
         if (!stat.isFile()) throw new UserError(`${input}: not a file`);
       }
       const outputs = await outputPaths(inputs, flags.out);
-      const { program: compiled } = compileForCli(flags.model, { set: flags.set });
+      const { model, weights, note } = modelAndWeights(flags);
+      if (note) console.error(`netc: ${note}`);
+      const set = flags.set ?? (await readCheckpoint(weights)).meta.set ?? {};
+      const { program: compiled } = compileForCli(model, { set });
       const backend = await initBackend(flags.backend as Parameters<typeof initBackend>[0]);
       console.error(`netc: backend ${backend.name}: ${backend.note}`);
-      const { params } = await loadCheckpointFor(compiled, flags.weights);
+      const { params } = await loadCheckpointFor(compiled, weights);
       const minimum = sizeMultiple(compiled.models[compiled.generator]);
       try {
         for (const [i, input] of inputs.entries()) {

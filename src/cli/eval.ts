@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../runtime/backends/index.js';
+import { modelAndWeights } from '../runtime/bundled.js';
 import { loadCheckpointFor, readCheckpoint } from '../runtime/checkpoint.js';
 import { PairDataset, type BlurKind, type Split } from '../runtime/data/dataset.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage } from '../runtime/deblur.js';
@@ -13,8 +14,8 @@ import { disposeParams } from '../runtime/params.js';
 import { collectSet, compileForCli } from './options.js';
 
 interface EvalFlags {
-  model: string;
-  weights: string;
+  model?: string;
+  weights?: string;
   set?: Record<string, number>;
   data: string;
   split: string;
@@ -30,8 +31,8 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('PSNR and SSIM of a model on a dataset split, next to the blurry input')
-    .requiredOption('--model <file.net>', 'the model file')
-    .requiredOption('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint)')
+    .option('--model <file.net>', 'the model file (default: the bundled model, models/deblur-lite.net)')
+    .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
     .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was trained with)', collectSet)
     .requiredOption('--data <root>', 'dataset root in the GOPRO layout')
     .option('--split <name>', 'train or test', 'test')
@@ -50,13 +51,15 @@ export function registerEval(program: Command): void {
         limit = Number(flags.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit ${flags.limit}: expected a whole number >= 1`);
       }
-      const set = flags.set ?? (await readCheckpoint(flags.weights)).meta.set ?? {};
-      const { program: compiled } = compileForCli(flags.model, { set });
+      const { model, weights, note } = modelAndWeights(flags);
+      if (note) console.error(`netc: ${note}`);
+      const set = flags.set ?? (await readCheckpoint(weights)).meta.set ?? {};
+      const { program: compiled } = compileForCli(model, { set });
       const blurKind = (flags.blur ?? compiled.train?.data?.blur ?? 'blur_gamma') as BlurKind;
       const dataset = await PairDataset.open(flags.data, flags.split as Split, blurKind);
       const backend = await initBackend(flags.backend as BackendName | undefined);
       console.error(`netc: backend ${backend.name}: ${backend.note}`);
-      const { params, checkpoint } = await loadCheckpointFor(compiled, flags.weights);
+      const { params, checkpoint } = await loadCheckpointFor(compiled, weights);
       try {
         if (!flags.json) {
           console.error(`netc: ${checkpoint.dir} (step ${checkpoint.meta.step}) on ${flags.data}/${flags.split} (${blurKind})`);
@@ -74,7 +77,7 @@ export function registerEval(program: Command): void {
           },
         );
         if (flags.json) {
-          console.log(JSON.stringify({ model: flags.model, weights: checkpoint.dir, step: checkpoint.meta.step, split: flags.split, blur: blurKind, ...result }));
+          console.log(JSON.stringify({ model, weights: checkpoint.dir, step: checkpoint.meta.step, split: flags.split, blur: blurKind, ...result }));
         } else {
           console.log(row([`mean of ${result.images.length}`, result.psnr.toFixed(2), result.ssim.toFixed(4), result.baselinePsnr.toFixed(2), result.baselineSsim.toFixed(4)]));
           const gain = result.psnr - result.baselinePsnr;

@@ -1,0 +1,38 @@
+// The model netc ships: `netc deblur` and `netc eval` use it when given no --model/--weights.
+// Its text is models/deblur-lite.net and its trained checkpoint weights/deblur-lite/ (how it
+// was made: weights/deblur-lite/README.md), both found from the package's own root, so the
+// commands work from any directory.
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
+
+/** The package root: the nearest folder above this module whose package.json is netc's. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'netc') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('netc: cannot find the package root');
+    dir = parent;
+  }
+}
+
+export const BUNDLED_NAME = 'deblur-lite';
+
+export function bundledModel(): { model: string; weights: string } {
+  const root = packageRoot();
+  return { model: path.join(root, 'models', `${BUNDLED_NAME}.net`), weights: path.join(root, 'weights', BUNDLED_NAME) };
+}
+
+/** --model/--weights as given, or the bundled pair when both are left out (with a line saying
+ *  so). One without the other is an error: weights belong to one model. */
+export function modelAndWeights(flags: { model?: string; weights?: string }): { model: string; weights: string; note?: string } {
+  if (flags.model !== undefined && flags.weights !== undefined) return { model: flags.model, weights: flags.weights };
+  if (flags.model !== undefined) throw new UserError(`--model ${flags.model} needs --weights DIR (a checkpoint of that model); leave both out to use the bundled model`);
+  if (flags.weights !== undefined) throw new UserError(`--weights ${flags.weights} needs --model FILE (the model those weights are for)`);
+  const bundled = bundledModel();
+  if (!existsSync(path.join(bundled.weights, 'model.json'))) throw new UserError(`the bundled model's weights are missing (${bundled.weights}); give --model and --weights`);
+  return { ...bundled, note: `using the bundled model ${BUNDLED_NAME} (${path.relative(process.cwd(), bundled.model) || bundled.model}, weights ${path.relative(process.cwd(), bundled.weights) || bundled.weights})` };
+}
