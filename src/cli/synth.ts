@@ -1,8 +1,13 @@
 // `netc synth --frames DIR --out ROOT [--window 7] [--stride N] [--gamma 2.2] [--split train|test]
-// [--seq NAME]`: GOPRO-style blurry/sharp pairs from consecutive video frames.
+// [--seq NAME] [--max-pixels N]`: GOPRO-style blurry/sharp pairs from consecutive video frames.
+// ROOT is a dataset root netc owns (data/dataset-root.ts); SIGINT/SIGTERM keep the pairs made
+// so far and exit 130/143 (signals.ts).
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_GAMMA, DEFAULT_WINDOW, synthesize } from '../runtime/data/synth.js';
+import { DEFAULT_MAX_PIXELS } from '../runtime/image.js';
+import { parseInteger } from './options.js';
+import { onStopSignals } from './signals.js';
 
 interface SynthFlags {
   frames: string;
@@ -13,11 +18,7 @@ interface SynthFlags {
   gamma: string;
   split: string;
   seq?: string;
-}
-
-function integer(value: string, flag: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new UserError(`${flag} ${value}: expected a positive integer`);
-  return Number(value);
+  maxPixels: string;
 }
 
 function parseRange(text: string): [number, number] {
@@ -38,15 +39,19 @@ export function registerSynth(program: Command): void {
     .option('--split <name>', 'train or test', 'train')
     .option('--seq <name>', 'sequence name (default: the frames folder name)')
     .option('--range <first:last>', 'use only frames first..last (1-based, in name order), e.g. to hold out a test split')
+    .option('--max-pixels <n>', 'refuse frames larger than this many pixels', String(DEFAULT_MAX_PIXELS))
     .action(async (flags: SynthFlags) => {
       const gamma = Number(flags.gamma);
       if (!Number.isFinite(gamma)) throw new UserError(`--gamma ${flags.gamma}: not a number`);
       const started = performance.now();
+      const stop = onStopSignals('keeping the pairs made so far after this one');
       const result = await synthesize({
         frames: flags.frames,
         out: flags.out,
-        window: integer(flags.window, '--window'),
-        stride: flags.stride === undefined ? undefined : integer(flags.stride, '--stride'),
+        window: parseInteger('--window', flags.window, { min: 1 }),
+        stride: flags.stride === undefined ? undefined : parseInteger('--stride', flags.stride, { min: 1 }),
+        maxPixels: parseInteger('--max-pixels', flags.maxPixels, { min: 1 }),
+        shouldStop: () => stop.requested !== undefined,
         gamma,
         split: flags.split as 'train',
         seq: flags.seq,
@@ -56,8 +61,13 @@ export function registerSynth(program: Command): void {
           if (process.stderr.isTTY) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
           else console.error(line);
         },
-      });
+      }).finally(() => stop.dispose());
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (result.stopped) {
+        console.error(`netc: stopped after ${result.names.length} of ${result.total} pairs; ${result.names.length ? `wrote them to ${result.dir}` : `${result.dir} left as it was`}`);
+        process.exitCode = stop.exitCode;
+        return;
+      }
       console.log(`wrote ${result.names.length} pairs to ${result.dir} (blur, blur_gamma, sharp) in ${seconds} s`);
     });
 }
