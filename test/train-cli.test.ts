@@ -18,7 +18,7 @@ async function readLog(runDir: string): Promise<LogLine[]> {
 }
 
 async function train(model: string, runDir: string, extra: string[]) {
-  const result = await runCli(['train', model, '--data', dirs.data, '--out', runDir, '--val-every', '0', ...extra]);
+  const result = await runCli(['train', model, '--data', dirs.data, '--out', runDir, '--validate-every', '0', ...extra]);
   if (result.code !== 0 && !extra.includes('lr=1e30')) throw new Error(`netc train failed (${result.code}): ${result.stderr}`);
   return result;
 }

@@ -162,7 +162,7 @@ export function registerTrain(program: Command): void {
         });
         const resumeHint = `netc train ${file} --out ${runDir} --resume${flags.data ? ` --data ${flags.data}` : ''}`;
         if (result.status === 'interrupted') {
-          console.error(`netc: interrupted (${stop.requested}) at step ${result.step}; saved ${result.checkpoint}; continue with: ${resumeHint}`);
+          console.error(`netc: interrupted at step ${result.step}; saved ${result.checkpoint}; continue with: ${resumeHint}`);
           process.exitCode = stop.exitCode;
           return;
         }
