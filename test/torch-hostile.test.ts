@@ -110,6 +110,16 @@ describe('netc import of hostile .pt files', () => {
     expect(importError(pt)).toMatch(new RegExp(`^netc: error: ${pt}: not a readable torch checkpoint: `));
   });
 
+  it('a zip64 locator pointing 3 exabytes into a 200-byte file (yauzl passed it to fs.read, which threw past every handler: the process died)', () => {
+    const zip = tensorArchive([{ name: 'w', shape: [2] }]);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(3_458_764_513_820_541_400n, 8);
+    const end = zip.length - 22;
+    const pt = write('zip64.pt', Buffer.concat([zip.subarray(0, end), locator, zip.subarray(end)]));
+    expect(importError(pt)).toMatch(new RegExp(`^netc: error: ${pt}: not a readable torch checkpoint: a read of bytes 3458764513820541\\d+\\.\\.\\d+ reaches outside the \\d+-byte file$`));
+  });
+
   it('garbage after a zip signature', () => {
     const garbage = Buffer.alloc(5000);
     for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 2654435761) >>> 24;

@@ -148,6 +148,6 @@ export async function importOfficialCheckpoint(program: Program, file: string): 
     }
     return params;
   } finally {
-    checkpoint.close();
+    await checkpoint.close();
   }
 }

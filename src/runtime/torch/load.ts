@@ -29,7 +29,7 @@ export interface TorchCheckpoint {
   /** Copies a (checked, see stateDict) tensor's elements into a dense float32 array. */
   read(tensor: TorchTensor, name: string): Promise<HostArray>;
   /** Releases the file. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface ReadOptions {
@@ -94,7 +94,7 @@ export async function readTorchCheckpoint(file: string, options: ReadOptions = {
       close: () => archive.close(),
     };
   } catch (err) {
-    zip?.close();
+    await zip?.close();
     throw readableError(file, err);
   }
 }
@@ -160,6 +160,6 @@ export async function readStateDict(file: string, key = 'G', options: ReadOption
     for (const [name, tensor] of stateDict(checkpoint, key)) arrays.set(name, await checkpoint.read(tensor, name));
     return arrays;
   } finally {
-    checkpoint.close();
+    await checkpoint.close();
   }
 }

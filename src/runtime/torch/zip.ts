@@ -3,8 +3,58 @@
 // inflates past its declared size. On top of that, every read is bounded before it starts:
 // by the caller's limit for that entry and by a budget for the whole archive, so neither a
 // lying header nor an honest 2 GB entry can take memory the caller did not allow.
-import { promises as fs } from 'node:fs';
+// yauzl reads the file through FileReader below, which refuses positions outside the file:
+// yauzl's own fd reader passes a zip64 record's offset (any 64-bit number) to fs.read,
+// which throws outside any callback and ends the process (found by the .pt fuzzer).
+import { promises as fs, read } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
+
+class FileReader extends yauzl.RandomAccessReader {
+  constructor(private readonly fd: number, private readonly size: number) {
+    super();
+  }
+
+  private outside(start: number, end: number): Error | undefined {
+    if (Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= this.size) return undefined;
+    return new Error(`a read of bytes ${start}..${end} reaches outside the ${this.size}-byte file`);
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const problem = this.outside(start, end);
+    if (problem) {
+      const failed = new PassThrough();
+      setImmediate(() => failed.destroy(problem));
+      return failed;
+    }
+    // fs.createReadStream closes a borrowed fd when it ends, whatever autoClose says
+    let position = start;
+    const stream: Readable = new Readable({
+      read: (size) => {
+        const length = Math.min(size, end - position);
+        if (length <= 0) return void stream.push(null);
+        const chunk = Buffer.allocUnsafe(length);
+        read(this.fd, chunk, 0, length, position, (err, bytesRead) => {
+          if (err) return void stream.destroy(err);
+          if (bytesRead === 0) return void stream.destroy(new Error('the file ends early'));
+          position += bytesRead;
+          stream.push(chunk.subarray(0, bytesRead));
+        });
+      },
+    });
+    return stream;
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+    const problem = this.outside(position, position + length);
+    if (problem) return void setImmediate(() => callback(problem));
+    read(this.fd, buffer, offset, length, position, (err, bytesRead) => callback(err, bytesRead));
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    callback(null); // the fd is ZipArchive's to close
+  }
+}
 
 export class ZipFormatError extends Error {}
 
@@ -15,6 +65,7 @@ const LOCAL_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 export class ZipArchive {
   private constructor(
     private readonly zip: yauzl.ZipFile,
+    private readonly file: fs.FileHandle,
     readonly entries: Map<string, yauzl.Entry>,
     /** Bytes the archive may still inflate in all (see read). */
     private budget: number,
@@ -23,10 +74,13 @@ export class ZipArchive {
   /** Opens `file` and reads its central directory; `budget` caps the bytes all reads of
    *  this archive may return together. */
   static async open(file: string, budget: number): Promise<ZipArchive> {
+    const handle = await fs.open(file, 'r');
     let zip: yauzl.ZipFile;
     try {
-      zip = await yauzl.openPromise(file, { autoClose: false, strictFileNames: true });
+      const { size } = await handle.stat();
+      zip = await yauzl.fromRandomAccessReaderPromise(new FileReader(handle.fd, size), size, { autoClose: false, strictFileNames: true });
     } catch (err) {
+      await handle.close();
       throw new ZipFormatError(zipMessage(err));
     }
     const entries = new Map<string, yauzl.Entry>();
@@ -38,9 +92,10 @@ export class ZipArchive {
       }
     } catch (err) {
       zip.close();
+      await handle.close();
       throw err instanceof ZipFormatError ? err : new ZipFormatError(zipMessage(err));
     }
-    return new ZipArchive(zip, entries, budget);
+    return new ZipArchive(zip, handle, entries, budget);
   }
 
   /** The entry's bytes. Refused before anything is inflated when its declared size is over
@@ -80,8 +135,9 @@ export class ZipArchive {
     return out;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.zip.close();
+    await this.file.close();
   }
 }
 
