@@ -103,3 +103,33 @@ export function mutateJson(doc: unknown, random: Random, maxEdits = 3): unknown 
   }
   return copy;
 }
+
+const NET_FRAGMENTS = ['->', '(', ')', '{', '}', '[', ']', ',', '=', ':', '+', '-', '*', '/', ' x ', '..', 'conv', 'relu', 'input', 'block', 'model', 'output', 'for', 'in', 'coarse_to_fine', '"s"', '0', '-1', '2.5', '1e9', 'feats', 'L[7]', 'ResBlock', '#', '\n', '@', 'concat(', 'pyramid(', 'mean(k in 0..3)', 'true', ' x 1000000000', 'levels = 100', '0..100000'];
+
+/** Text mutations of a model file (the .net fuzzer of test/language/fuzz.test.ts). */
+export function mutateNet(text: string, random: Random): string {
+  const at = () => Math.floor(random() * (text.length + 1));
+  let out = text;
+  const edits = 1 + Math.floor(random() * 3);
+  for (let i = 0; i < edits; i++) {
+    const p = Math.min(at(), out.length);
+    switch (Math.floor(random() * 5)) {
+      case 0: out = out.slice(0, p) + out.slice(p + 1 + Math.floor(random() * 12)); break; // delete a span
+      case 1: out = out.slice(0, p) + pick(random, NET_FRAGMENTS) + out.slice(p); break; // insert a token
+      case 2: out = out.replace(/\d+(\.\d+)?/g, (m) => (random() < 0.15 ? pick(random, ['0', '-3', '1.5', '100000', '7', '1e9']) : m)); break; // numbers
+      case 3: { // swap two lines
+        const lines = out.split('\n');
+        const a = Math.floor(random() * lines.length), b = Math.floor(random() * lines.length);
+        [lines[a], lines[b]] = [lines[b], lines[a]];
+        out = lines.join('\n');
+        break;
+      }
+      default: { // replace a name with another name
+        const names = out.match(/[A-Za-z_]\w*/g) ?? ['x'];
+        out = out.replace(pick(random, names), pick(random, names));
+      }
+    }
+  }
+  return out;
+}
+

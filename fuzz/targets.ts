@@ -12,11 +12,11 @@ import { mulberry32 } from '../src/compiler/init.js';
 import type { Program } from '../src/compiler/ir.js';
 import { UserError } from '../src/errors.js';
 import { initBackend } from '../src/runtime/backends/index.js';
-import { checkpointMeta, loadCheckpointFor, saveCheckpoint } from '../src/runtime/checkpoint.js';
+import { checkpointMeta, loadCheckpointFor, readCheckpointManifest, saveCheckpoint } from '../src/runtime/checkpoint.js';
 import { encodePng, readImage } from '../src/runtime/image.js';
 import { importOfficialCheckpoint } from '../src/runtime/import.js';
 import { createParams, disposeParams } from '../src/runtime/params.js';
-import { fixPngCrcs, mutateBytes, mutateJson, pick, type Random } from './mutate.js';
+import { fixPngCrcs, mutateBytes, mutateJson, mutateNet, pick, type Random } from './mutate.js';
 import { interlacedRgbPng } from './png-builder.js';
 import { buildZip, readZipEntries, type ZipEntrySpec } from './torch-archive.js';
 
@@ -46,35 +46,6 @@ async function expectRefusalOrSuccess(run: () => Promise<unknown>): Promise<Outc
     if (err instanceof UserError || err instanceof CompileError) return 'refused';
     throw err;
   }
-}
-
-const NET_FRAGMENTS = ['->', '(', ')', '{', '}', '[', ']', ',', '=', ':', '+', '-', '*', '/', ' x ', '..', 'conv', 'relu', 'input', 'block', 'model', 'output', 'for', 'in', 'coarse_to_fine', '"s"', '0', '-1', '2.5', '1e9', 'feats', 'L[7]', 'ResBlock', '#', '\n', '@', 'concat(', 'pyramid(', 'mean(k in 0..3)', 'true', ' x 1000000000', 'levels = 100', '0..100000'];
-
-/** Text mutations of a model file (the .net fuzzer of test/language/fuzz.test.ts). */
-export function mutateNet(text: string, random: Random): string {
-  const at = () => Math.floor(random() * (text.length + 1));
-  let out = text;
-  const edits = 1 + Math.floor(random() * 3);
-  for (let i = 0; i < edits; i++) {
-    const p = Math.min(at(), out.length);
-    switch (Math.floor(random() * 5)) {
-      case 0: out = out.slice(0, p) + out.slice(p + 1 + Math.floor(random() * 12)); break; // delete a span
-      case 1: out = out.slice(0, p) + pick(random, NET_FRAGMENTS) + out.slice(p); break; // insert a token
-      case 2: out = out.replace(/\d+(\.\d+)?/g, (m) => (random() < 0.15 ? pick(random, ['0', '-3', '1.5', '100000', '7', '1e9']) : m)); break; // numbers
-      case 3: { // swap two lines
-        const lines = out.split('\n');
-        const a = Math.floor(random() * lines.length), b = Math.floor(random() * lines.length);
-        [lines[a], lines[b]] = [lines[b], lines[a]];
-        out = lines.join('\n');
-        break;
-      }
-      default: { // replace a name with another name
-        const names = out.match(/[A-Za-z_]\w*/g) ?? ['x'];
-        out = out.replace(pick(random, names), pick(random, names));
-      }
-    }
-  }
-  return out;
 }
 
 const net: Target = {
@@ -149,6 +120,9 @@ const modelJson: Target = {
         await fs.writeFile(path.join(dir, f), data);
       }
       return expectRefusalOrSuccess(async () => {
+        // what eval and train --resume do: compile with the saved --set values, then load
+        const { model } = await readCheckpointManifest(dir);
+        compileFile(OFFICIAL, { set: model.netc.set, input: [32, 32] });
         const { params: loaded } = await loadCheckpointFor(program, dir);
         disposeParams(loaded);
       });

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpointFor, readCheckpoint } from '../src/runtime/checkpoint.js';
 import { disposeParams } from '../src/runtime/params.js';
+import { tf } from '../src/runtime/tf.js';
+import { TFJS_BACKEND } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { compileModel, OFFICIAL_MODEL, PAPER_MODEL } from './helpers/models.js';
 import { useTrainingData } from './helpers/train-data.js';
@@ -23,7 +25,7 @@ async function train(model: string, runDir: string, extra: string[]) {
   return result;
 }
 
-describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
+describe.each(['tfjs-cpu', 'cpu'] as const)('resume on %s', (backend) => {
   it('continues exactly: the resumed losses equal an unbroken run', async () => {
     const common = [...TINY, '--backend', backend];
     const unbroken = path.join(dirs.tmp, `unbroken-${backend}`);
@@ -36,6 +38,7 @@ describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
     await fs.rm(path.join(broken, 'checkpoints', 'step-0000005'), { recursive: true });
     const resumed = await train(OFFICIAL_MODEL, broken, ['--backend', backend, '--steps', '8', '--checkpoint-every', '3', '--resume']);
     expect(resumed.stderr).toContain('resuming');
+    expect(tf.getBackend()).toBe(TFJS_BACKEND[backend]); // in-process: the backend that trained
 
     const a = await readLog(unbroken);
     const b = await readLog(broken);
