@@ -4,12 +4,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createDeflate } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { interlacedRgbPng, pngFile } from '../fuzz/png-builder.js';
 import { UserError } from '../src/errors.js';
 import { DEFAULT_MAX_PIXELS, readImage, toUint8 } from '../src/runtime/image.js';
 import { runCli } from './helpers/cli.js';
+import { compressedZeros } from './helpers/compressed.js';
 import { fixturePath } from './helpers/fixtures.js';
 import { OFFICIAL_MODEL } from './helpers/models.js';
 import { netcMeasured } from './helpers/spawn-cli.js';
@@ -22,19 +22,6 @@ const write = (name: string, bytes: Uint8Array) => {
   return file;
 };
 
-/** zlib data of `bytes` zeros (streamed: never holds them). */
-async function zlibZeros(bytes: number): Promise<Buffer> {
-  const z = createDeflate({ level: 9 });
-  const chunks: Buffer[] = [];
-  z.on('data', (c: Buffer) => chunks.push(c));
-  const zero = Buffer.alloc(16 * 2 ** 20);
-  for (let left = bytes; left > 0; left -= zero.length) {
-    if (!z.write(left >= zero.length ? zero : zero.subarray(0, left))) await new Promise((r) => z.once('drain', r));
-  }
-  await new Promise((r) => z.end(r));
-  return Buffer.concat(chunks);
-}
-
 describe('image dimensions are checked before decoding', () => {
   let huge: string;
   const weights = path.join(dir, 'weights');
@@ -42,7 +29,7 @@ describe('image dimensions are checked before decoding', () => {
     const imported = await runCli(['import', OFFICIAL_MODEL, fixturePath('official255_r2_f8_s64', 'model.pt'), '--set', 'blocks=2', '--set', 'feats=8', '--out', weights]);
     expect(imported.code, imported.stderr).toBe(0);
     // 30000x30000 RGB: every row a filter byte and 90,000 zero bytes: 2.7 GB inflated, ~2.6 MB here.
-    huge = write('huge.png', pngFile(30000, 30000, await zlibZeros(30000 * 90001)));
+    huge = write('huge.png', pngFile(30000, 30000, await compressedZeros(30000 * 90001, 'zlib')));
   }, 60_000);
 
   it('netc deblur refuses a 2.6 MB PNG declaring 30000x30000, in bounded time and memory', () => {
@@ -64,7 +51,7 @@ describe('image dimensions are checked before decoding', () => {
   });
 
   it('an interlaced PNG whose 8x8 image data inflates to 1 GB is refused without inflating it all', async () => {
-    const file = write('bomb.png', pngFile(8, 8, await zlibZeros(2 ** 30), { interlace: true }));
+    const file = write('bomb.png', pngFile(8, 8, await compressedZeros(2 ** 30, 'zlib'), { interlace: true }));
     const before = process.memoryUsage().rss;
     const error = await readImage(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);

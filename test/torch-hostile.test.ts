@@ -5,9 +5,9 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createDeflateRaw } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildZip, readZipEntries, tensorArchive, type ZipEntrySpec } from '../fuzz/torch-archive.js';
+import { compressedZeros } from './helpers/compressed.js';
 import { fixturePath } from './helpers/fixtures.js';
 import { OFFICIAL_MODEL } from './helpers/models.js';
 import { netcMeasured } from './helpers/spawn-cli.js';
@@ -38,19 +38,6 @@ function importError(pt: string): string {
   return errors[0];
 }
 
-/** Deflated zeros: `bytes` of them, inflating from a few megabytes. */
-async function deflatedZeros(bytes: number): Promise<Buffer> {
-  const z = createDeflateRaw({ level: 1 });
-  const chunks: Buffer[] = [];
-  z.on('data', (c: Buffer) => chunks.push(c));
-  const zero = Buffer.alloc(64 * 2 ** 20);
-  for (let left = bytes; left > 0; left -= zero.length) {
-    if (!z.write(left >= zero.length ? zero : zero.subarray(0, left))) await new Promise((r) => z.once('drain', r));
-  }
-  await new Promise((r) => z.end(r));
-  return Buffer.concat(chunks);
-}
-
 let real: ZipEntrySpec[];
 beforeAll(async () => {
   real = await readZipEntries(REAL);
@@ -65,13 +52,13 @@ describe('netc import of hostile .pt files', () => {
   });
 
   it('a real checkpoint whose storage entry inflates to 2 GB, declared honestly (took > 3 GB)', async () => {
-    const bomb = await deflatedZeros(2 ** 31);
+    const bomb = await compressedZeros(2 ** 31, 'raw');
     const pt = write('bomb-honest.pt', withEntry('model/data/0', (e) => ({ ...e, deflate: true, raw: bomb, declaredSize: 2 ** 31 })));
     expect(importError(pt)).toBe(`netc: error: ${pt}: not a readable torch checkpoint: entry 'model/data/0' holds 2,147,483,648 bytes, but its storage needs 4,800`);
   }, 30_000);
 
   it('the same entry declaring its true 4,800 bytes but inflating to 2 GB', async () => {
-    const bomb = await deflatedZeros(2 ** 31);
+    const bomb = await compressedZeros(2 ** 31, 'raw');
     const pt = write('bomb-lying.pt', withEntry('model/data/0', (e) => ({ ...e, deflate: true, raw: bomb })));
     expect(importError(pt)).toMatch(new RegExp(`^netc: error: ${pt}: not a readable torch checkpoint: entry 'model/data/0'.*(too many bytes|inflates past)`));
   }, 30_000);
