@@ -1,21 +1,30 @@
-// `netc bench` reports what the issue asks, for a tiny variant (timings are not asserted:
-// speed is measured by `npm run bench`, not by tests).
+// `netc bench` reports what the issue asks, for a tiny variant (speed itself is measured by
+// `npm run bench`, not by tests): the FLOP count against the PyTorch peer's own counter, the
+// reported times against the runs it lists and the wall time of the process, the backend
+// that actually ran.
 import { describe, expect, it } from 'vitest';
 import { netc } from './helpers/spawn-cli.js';
 
+// The PyTorch peer's analytic counter (../shared/peer/msresnet.py):
+//   /usr/bin/python3 -c "import msresnet as M; print(M.msresnet_forward_flops(32, 48, n_resblocks=1, n_feats=4, n_scales=3))"
+const PEER_FLOPS = 7_660_800;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 describe('netc bench', () => {
   it('prints one JSON object with backend, input, forwardMs, gflop and gflopPerSecond', () => {
+    const started = performance.now();
     const r = netc(['bench', 'models/deepdeblur-pytorch.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x48', '--runs', '3', '--warmup', '1', '--json', '--backend', 'tfjs-cpu']);
+    const wallMs = performance.now() - started;
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.backend).toBe('tfjs-cpu');
+    expect(j.tfjsBackend).toBe('cpu'); // what ran, not what was asked for
     expect(j.input).toEqual([1, 32, 48, 3]);
     expect(j.forwardRunsMs).toHaveLength(3);
-    expect(j.forwardMs).toBeGreaterThan(0);
-    // The FLOP count is the compiler's: 2 x multiply-adds of all convs at this size.
-    const compiled = JSON.parse(netc(['compile', 'models/deepdeblur-pytorch.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x48', '--json']).stdout);
-    expect(j.gflop).toBeCloseTo(compiled.flops / 1e9, 9);
-    expect(j.gflopPerSecond).toBeCloseTo(j.gflop / (j.forwardMs / 1000), 6);
+    expect(Math.min(...j.forwardRunsMs)).toBeGreaterThan(0);
+    expect(j.forwardRunsMs.reduce((a: number, b: number) => a + b, 0)).toBeLessThan(wallMs); // real runs inside this process's life
+    expect(j.forwardMs).toBe(median(j.forwardRunsMs));
+    expect(j.gflop * 1e9).toBeCloseTo(PEER_FLOPS, 3);
+    expect(j.gflopPerSecond).toBeCloseTo(PEER_FLOPS / 1e9 / (median(j.forwardRunsMs) / 1000), 6);
   });
 
   it('--train adds the time of one training step of the file\'s loss', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,69 @@ describe('checkpoints', () => {
   });
 });
 
+describe('a hand-edited or damaged model.json', () => {
+  /** A saved checkpoint whose model.json is changed by `edit`; the error readCheckpoint gives. */
+  async function errorAfter(edit: (json: Record<string, any>) => void, read = (dir: string) => readCheckpoint(dir)): Promise<{ message: string; file: string; dir: string }> {
+    const { program, params } = paramsOf({ blocks: 1, feats: 4 });
+    const dir = path.join(tmp(), 'ckpt');
+    await saveCheckpoint(dir, { meta: checkpointMeta(program, 1), params });
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    edit(json);
+    writeFileSync(file, JSON.stringify(json));
+    const error = await read(dir).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    return { message: (error as Error).message, file, dir };
+  }
+
+  it('a weights path outside the checkpoint directory is refused, not read', async () => {
+    for (const name of ['../../../etc/passwd', '/etc/passwd', 'sub/weights.bin', '..']) {
+      const { message, file } = await errorAfter((j) => (j.weightsManifest[0].paths = [name]));
+      expect(message).toBe(`${file}: weightsManifest[0].paths[0]: '${name}' is not a plain file name inside the checkpoint directory`);
+    }
+  });
+
+  it('a shape with -1 (or a fraction, or a string) is refused before anything is allocated', async () => {
+    const cases: [unknown, string][] = [[-1, '-1'], [1.5, '1.5'], ['5', "'5'"], [null, 'null']];
+    for (const [bad, shown] of cases) {
+      const { message, file } = await errorAfter((j) => (j.weightsManifest[0].weights[0].shape[1] = bad));
+      expect(message).toBe(`${file}: weightsManifest[0].weights[0].shape[1]: ${shown} is not a non-negative integer`);
+    }
+    const { message, file } = await errorAfter((j) => (j.weightsManifest[0].weights[0].shape = [65536, 65536, 2]));
+    expect(message).toBe(`${file}: weightsManifest[0].weights[0].shape: [65536, 65536, 2] has more than 2,147,483,647 elements`);
+  });
+
+  it('meta.set values go through the rule of --set', async () => {
+    const { message, file } = await errorAfter((j) => (j.netc.set = { blocks: '1e9' }));
+    expect(message).toBe(`${file}: netc.set.blocks: '1e9' is not a number`);
+    const named = await errorAfter((j) => (j.netc.set = { 'a b': 1 }));
+    expect(named.message).toBe(`${named.file}: netc.set.a b: 'a b' is not a constant name`);
+    const step = await errorAfter((j) => (j.netc.step = -3));
+    expect(step.message).toBe(`${step.file}: netc.step: -3 is not a non-negative integer`);
+  });
+
+  it('shapes are checked against the model before the weights are read', async () => {
+    const other = small({ blocks: 2, feats: 4 });
+    const { message, dir } = await errorAfter((j) => (j.weightsManifest[0].weights[0].shape = [5, 5, 3, 9]), async (d) => {
+      writeFileSync(path.join(d, 'weights.bin'), ''); // would be "truncated" if it were read first
+      return loadCheckpointFor(other, d);
+    });
+    expect(message.startsWith(`${dir}: checkpoint (saved from ${OFFICIAL_MODEL} with --set blocks=1 feats=4) does not fit model 'Generator'`)).toBe(true);
+    expect(message).toContain('wrong shape: scale2/ScaleNet/conv0.weight: expected [5, 5, 3, 4], found [5, 5, 3, 9]');
+  });
+
+  it('not JSON, or another format, is one clear error', async () => {
+    const { program, params } = paramsOf({ blocks: 1, feats: 4 });
+    const dir = path.join(tmp(), 'ckpt');
+    await saveCheckpoint(dir, { meta: checkpointMeta(program, 1), params });
+    const file = path.join(dir, 'model.json');
+    writeFileSync(file, '{"format": "netc-checkpoint", "weightsManifest": [');
+    await expect(readCheckpoint(dir)).rejects.toThrow(`${file}: not valid JSON`);
+    writeFileSync(file, '{"format": "tfjs-layers"}');
+    await expect(readCheckpoint(dir)).rejects.toThrow(`${file}: not a netc checkpoint (format 'tfjs-layers', expected 'netc-checkpoint')`);
+  });
+});
+
 describe('netc import', () => {
   it('writes a checkpoint equal to the mapped PyTorch weights', async () => {
     const out = path.join(tmp(), 'imported');
@@ -138,13 +201,14 @@ describe('netc import', () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 
-  it('lists shape mismatches by name when the structure matches but widths differ', async () => {
+  it('lists shape mismatches by name when the structure matches but widths differ, and writes nothing', async () => {
     const pt = fixturePath('official255_r2_f8_s64', 'model.pt');
-    const result = await runCli(['import', pt, '--model', OFFICIAL_MODEL, '--set', 'blocks=2', '--set', 'feats=16', '--out', path.join(tmp(), 'x')]);
+    const parent = tmp();
+    const result = await runCli(['import', pt, '--model', OFFICIAL_MODEL, '--set', 'blocks=2', '--set', 'feats=16', '--out', path.join(parent, 'x')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('wrong shape: body_models.2.body.0.weight -> scale2/ScaleNet/conv0.weight');
     expect(result.stderr).toContain('model expects HWIO [5, 5, 3, 16], checkpoint has HWIO [5, 5, 3, 8] (OIHW [8, 3, 5, 5])');
-    expect(existsSync(result.stderr)).toBe(false);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('refuses a .pt with a foreign pickle global', async () => {

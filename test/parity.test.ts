@@ -7,6 +7,7 @@ import { runGraph } from '../src/runtime/execute.js';
 import { importOfficialCheckpoint } from '../src/runtime/import.js';
 import { disposeParams, paramsFromArrays } from '../src/runtime/params.js';
 import { tf } from '../src/runtime/tf.js';
+import { TFJS_BACKEND } from './helpers/backends.js';
 import { PARITY_FOLDERS, fixtureArray, fixtureConfig, fixturePath, maxAbsDiff } from './helpers/fixtures.js';
 import { OFFICIAL_MODEL, PAPER_MODEL, compileModel } from './helpers/models.js';
 
@@ -38,7 +39,8 @@ afterAll(() => console.log(`parity max abs diff (0..1 units):\n  ${measured.join
 describe.each(backends)('PyTorch parity on %s', (backend) => {
   it.each(PARITY_FOLDERS)('%s: every scale within tolerance', async (folder) => {
     const info = await initBackend(backend);
-    expect(info.name).toBe(backend);
+    expect(info.tfjsBackend).toBe(TFJS_BACKEND[backend]);
+    expect(tf.getBackend()).toBe(TFJS_BACKEND[backend]);
     const diffs = await runFixture(folder);
     measured.push(`${backend} (${info.tfjsBackend}) ${folder}: ${diffs.map((d) => d.toExponential(2)).join(' ')}`);
     for (const diff of diffs) expect(diff).toBeLessThanOrEqual(TOLERANCE[backend]);

@@ -167,21 +167,22 @@ describe('PyTorch export: train.py with torchrun, and back through netc import',
     const imported = netc(['import', path.join(run, 'model-latest.pt'), '--model', file, ...sets, '--out', weights]);
     expect(imported.status, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/general layout/);
-    const photo = path.join(ROOT, 'test/helpers/deblur/blur_62x61.png'); // odd size: both pad by edge replication
+    const photo = path.join(ROOT, 'test/helpers/deblur/blur_62x61.png'); // 61x62, odd: both pad by edge replication to 64x64
     const sharp = path.join(tmp(), 'out.png');
     const deblurred = netc(['deblur', photo, '--model', file, '--weights', weights, '--out', sharp]);
     expect(deblurred.status, deblurred.stderr).toBe(0);
     const image = await readImage(photo);
+    const { width: w, height: h } = image;
     const padded = { shape: [1, 64, 64, 3], data: new Float32Array(64 * 64 * 3) };
     for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) for (let c = 0; c < 3; c++) {
-      padded.data[(y * 64 + x) * 3 + c] = image.data[(Math.min(y, 60) * 62 + Math.min(x, 61)) * 3 + c];
+      padded.data[(y * 64 + x) * 3 + c] = image.data[(Math.min(y, h - 1) * w + Math.min(x, w - 1)) * 3 + c];
     }
     const torchOut = torchForward(dir, 'Generator', path.join(run, 'model-latest.pt'), padded);
     const netcOut = toUint8(await readImage(sharp));
     let worst = 0;
-    for (let y = 0; y < 61; y++) for (let x = 0; x < 62; x++) for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
       const t = Math.round(Math.min(1, Math.max(0, torchOut[(y * 64 + x) * 3 + c])) * 255);
-      worst = Math.max(worst, Math.abs(t - netcOut[(y * 62 + x) * 3 + c]));
+      worst = Math.max(worst, Math.abs(t - netcOut[(y * w + x) * 3 + c]));
     }
     expect(worst).toBeLessThanOrEqual(1);
   });

@@ -4,6 +4,7 @@ import { runGraph } from '../src/runtime/execute.js';
 import { pixelShuffle, pyramidDown } from '../src/runtime/lower.js';
 import { createParams, disposeParams, initialValues, listParams } from '../src/runtime/params.js';
 import { tf } from '../src/runtime/tf.js';
+import { TFJS_BACKEND } from './helpers/backends.js';
 import { fixtureArray, fixtureManifestWeights, maxAbsDiff } from './helpers/fixtures.js';
 import { OFFICIAL_MODEL, PAPER_MODEL, compileModel } from './helpers/models.js';
 
@@ -117,6 +118,7 @@ describe('executor', () => {
 
   it.each<BackendName>(['tfjs-cpu', 'cpu', 'webgl'])('keeps tf.memory().numTensors flat across 100 inferences (%s)', async (backend) => {
     await initBackend(backend);
+    expect(tf.getBackend()).toBe(TFJS_BACKEND[backend]);
     const x = tf.randomUniform([1, 16, 24, 3], 0, 1, 'float32', 2);
     tf.dispose(runGraph(graph, [x], params)); // warm-up (kernel caches)
     const before = tf.memory().numTensors;

@@ -163,7 +163,7 @@ describe('camera-shake kernels', () => {
 });
 
 describe('synth: interruption and bad input', () => {
-  it('SIGTERM during synth --video or --kernels leaves no sequence and no temp folder', async () => {
+  it('SIGTERM during synth --video or --kernels keeps only whole pairs, and no temp folder', async () => {
     const dir = tmp();
     const video = makeVideo(dir, 90, 'long.mkv', 320, 240);
     for (const args of [['--video', video, '--window', '3', '--stride', '1'], ['--kernels', '--video', video, '--count', '3']]) {
@@ -179,9 +179,16 @@ describe('synth: interruption and bad input', () => {
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code, stderr).toBe(143);
-      expect(stderr).toMatch(/nothing of this sequence was written/);
-      expect(existsSync(split) ? readdirSync(split) : []).toEqual([]);
-      expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
+      const kept = Number(/stopped after (\d+) pairs/.exec(stderr)?.[1]);
+      expect(kept).toBeGreaterThan(1);
+      expect(readdirSync(split)).toEqual(['long']); // the sequence, no temp folder
+      for (const sub of ['blur', 'blur_gamma', 'sharp']) {
+        const files = readdirSync(path.join(split, 'long', sub));
+        expect(files.length, sub).toBe(kept);
+        for (const f of files) expect((await readImage(path.join(split, 'long', sub, f))).width).toBeGreaterThan(0);
+      }
+      const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+      expect(manifest.sequences['train/long']).toMatchObject({ pairs: kept, settings: { stopped: true } });
     }
   });
 

@@ -70,7 +70,8 @@ describe('netc synth', () => {
     expect(psnr(await image('blur'), await image('blur_gamma'))).toBeLessThan(60); // the two blurs differ
   });
 
-  it('honours --stride and --window and replaces a sequence atomically', async () => {
+  // (what an interrupted or killed replacement leaves: test/outputs.test.ts)
+  it('honours --stride and --window, and replaces a sequence it wrote before', async () => {
     const out = tmp();
     const first = await synthesize({ frames: citySmall, out, window: 7, stride: 3, seq: 's' });
     expect(first.names.length).toBe(9); // starts 0, 3, ..., 24

@@ -5,15 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { oihwToHwio } from '../src/runtime/import.js';
 import { PickleFormatError, PickleGlobalError, unpickle } from '../src/runtime/torch/pickle.js';
-import { readTorchCheckpoint, stateDict } from '../src/runtime/torch/load.js';
+import { readStateDict, readTorchCheckpoint } from '../src/runtime/torch/load.js';
 import { PARITY_FOLDERS, fixtureManifestWeights, fixturePath, maxAbsDiff } from './helpers/fixtures.js';
 
 const torchDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers/torch');
 
 describe('torch checkpoint reader', () => {
   it.each(PARITY_FOLDERS)('reads %s/model.pt like its tfjs manifest (OIHW -> HWIO)', async (folder) => {
-    const checkpoint = await readTorchCheckpoint(fixturePath(folder, 'model.pt'));
-    const weights = stateDict(checkpoint);
+    const weights = await readStateDict(fixturePath(folder, 'model.pt'));
     const manifest = fixtureManifestWeights(folder, 'weights_manifest.json');
     expect([...weights.keys()].sort()).toEqual([...manifest.keys()].sort());
     for (const [name, expected] of manifest) {
@@ -25,13 +24,13 @@ describe('torch checkpoint reader', () => {
   });
 
   it('handles strides and storage offsets of views', async () => {
-    const weights = stateDict(await readTorchCheckpoint(path.join(torchDir, 'strided.pt')));
+    const weights = await readStateDict(path.join(torchDir, 'strided.pt'));
     expect(weights.get('t')).toEqual({ shape: [3, 2], data: Float32Array.from([7, 13, 8, 14, 9, 15]) });
     expect(weights.get('u')).toEqual({ shape: [2, 3], data: Float32Array.from([8, 9, 10, 14, 15, 16]) });
   });
 
   it('reads deflate-compressed archives', async () => {
-    const weights = stateDict(await readTorchCheckpoint(path.join(torchDir, 'deflated.pt')));
+    const weights = await readStateDict(path.join(torchDir, 'deflated.pt'));
     expect(Array.from(weights.get('u')!.data)).toEqual([8, 9, 10, 14, 15, 16]);
   });
 

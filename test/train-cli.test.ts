@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpointFor, readCheckpoint } from '../src/runtime/checkpoint.js';
 import { disposeParams } from '../src/runtime/params.js';
+import { tf } from '../src/runtime/tf.js';
+import { TFJS_BACKEND } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { compileModel, OFFICIAL_MODEL, PAPER_MODEL } from './helpers/models.js';
 import { useTrainingData } from './helpers/train-data.js';
@@ -18,12 +20,12 @@ async function readLog(runDir: string): Promise<LogLine[]> {
 }
 
 async function train(model: string, runDir: string, extra: string[]) {
-  const result = await runCli(['train', model, '--data', dirs.data, '--out', runDir, '--val-every', '0', ...extra]);
+  const result = await runCli(['train', model, '--data', dirs.data, '--out', runDir, '--validate-every', '0', ...extra]);
   if (result.code !== 0 && !extra.includes('lr=1e30')) throw new Error(`netc train failed (${result.code}): ${result.stderr}`);
   return result;
 }
 
-describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
+describe.each(['tfjs-cpu', 'cpu'] as const)('resume on %s', (backend) => {
   it('continues exactly: the resumed losses equal an unbroken run', async () => {
     const common = [...TINY, '--backend', backend];
     const unbroken = path.join(dirs.tmp, `unbroken-${backend}`);
@@ -36,6 +38,7 @@ describe.each(['tfjs-cpu', 'cpu'])('resume on %s', (backend) => {
     await fs.rm(path.join(broken, 'checkpoints', 'step-0000005'), { recursive: true });
     const resumed = await train(OFFICIAL_MODEL, broken, ['--backend', backend, '--steps', '8', '--checkpoint-every', '3', '--resume']);
     expect(resumed.stderr).toContain('resuming');
+    expect(tf.getBackend()).toBe(TFJS_BACKEND[backend]); // in-process: the backend that trained
 
     const a = await readLog(unbroken);
     const b = await readLog(broken);
@@ -119,5 +122,46 @@ describe('netc train', () => {
       expect(Math.abs(r.loss - log[i].loss)).toBeLessThanOrEqual(1e-6);
       expect(Math.abs(r.discriminator - log[i].discriminator)).toBeLessThanOrEqual(1e-6);
     });
+  });
+
+  it('--validate-every is the file\'s validate_every (--val-every, the older name, still works)', async () => {
+    for (const flag of ['--validate-every', '--val-every']) {
+      const runDir = path.join(dirs.tmp, `validate${flag}`);
+      const r = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, ...TINY, '--backend', 'tfjs-cpu', '--steps', '2', flag, '1', '--val-images', '1']);
+      expect(r.code, r.stderr).toBe(0);
+      const val = (await fs.readFile(path.join(runDir, 'val.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step);
+      expect(val).toEqual([1, 2]);
+    }
+  });
+
+  it('a relative data: path is relative to the .net file, not to where netc runs', async () => {
+    const dir = path.join(dirs.tmp, 'models-elsewhere');
+    await fs.mkdir(dir);
+    const model = path.join(dir, 'small.net');
+    const relative = path.relative(dir, dirs.data);
+    await fs.writeFile(model, (await fs.readFile(OFFICIAL_MODEL, 'utf8')).replace('gopro("../data/GOPRO_Large")', `gopro("${relative}")`));
+    const runDir = path.join(dirs.tmp, 'relative-data');
+    const r = await runCli(['train', model, '--out', runDir, ...TINY, '--backend', 'tfjs-cpu', '--steps', '1', '--validate-every', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('trained to step 1');
+  });
+
+  it('--set values saved in a checkpoint are checked like --set: blocks=1e9 is the repeat limit, said to come from the checkpoint', async () => {
+    const runDir = path.join(dirs.tmp, 'huge-set');
+    expect((await train(OFFICIAL_MODEL, runDir, [...TINY, '--backend', 'tfjs-cpu', '--steps', '1'])).code).toBe(0);
+    const checkpoint = path.join(runDir, 'checkpoints', 'step-0000001');
+    const file = path.join(checkpoint, 'model.json');
+    const json = JSON.parse(await fs.readFile(file, 'utf8'));
+    json.netc.set.blocks = 1e9;
+    await fs.writeFile(file, JSON.stringify(json));
+    const started = performance.now();
+    const r = await runCli(['eval', OFFICIAL_MODEL, '--weights', runDir, '--data', dirs.data, '--backend', 'tfjs-cpu']);
+    expect(r.code).toBe(1);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(r.stderr).toContain(`netc: compiling ${OFFICIAL_MODEL} with the --set values saved in ${file}: blocks=1000000000 feats=4 scales=2 patch=16 batch=2`);
+    expect(r.stderr).toContain(`${OFFICIAL_MODEL}:18:37: error: a repeat count must be at most 1,000, got 1,000,000,000`);
+    const resumed = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, '--resume', '--steps', '2']);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain('a repeat count must be at most 1,000');
   });
 });

@@ -1,6 +1,7 @@
 // `netc train` as a child process (the built CLI, bin/netc.js): SIGKILL at random moments
 // while it writes a checkpoint after every update never leaves a latest checkpoint that fails
-// to load, and the run resumes from it; SIGINT saves a checkpoint and exits with 130.
+// to load, and the run resumes from it; SIGINT and SIGTERM save a checkpoint and exit with
+// 130 and 143.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, watch } from 'node:fs';
 import * as path from 'node:path';
@@ -16,7 +17,7 @@ const SET_ARGS = Object.entries(SET).flatMap(([k, v]) => ['--set', `${k}=${v}`])
 const dirs = useTrainingData('netc-signals-');
 
 function startTrain(runDir: string, extra: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(path.join(ROOT, 'bin/netc.js'), ['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, '--backend', 'cpu', '--val-every', '0', ...extra], { cwd: ROOT });
+  const child = spawn(path.join(ROOT, 'bin/netc.js'), ['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', runDir, '--backend', 'cpu', '--validate-every', '0', ...extra], { cwd: ROOT });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
@@ -81,13 +82,16 @@ describe('netc train under signals', () => {
     expect(names).toContain(`step-${String(lastStep + 2).padStart(7, '0')}`);
   });
 
-  it('SIGINT saves a checkpoint at the current step and exits with 130', async () => {
-    const runDir = path.join(dirs.tmp, 'interrupted');
+  // SIGTERM is what `timeout`, service managers and container stops send: before, it ended
+  // the run at once (killed by the signal, no checkpoint since the last one).
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s saves a checkpoint at the current step and exits with %i', async (signal, status) => {
+    const runDir = path.join(dirs.tmp, `interrupted-${signal}`);
     const { child, done } = startTrain(runDir, [...SET_ARGS, '--steps', '100000', '--checkpoint-every', '0']);
     await waitFor(async () => (await logLines(runDir)) >= 2);
-    child.kill('SIGINT');
+    child.kill(signal);
     const exit = await done;
-    expect(exit.code, exit.stderr).toBe(130);
+    expect(exit.signal, exit.stderr).toBe(null);
+    expect(exit.code, exit.stderr).toBe(status);
     const steps = await logLines(runDir);
     expect(exit.stderr).toContain(`interrupted at step ${steps}; saved`);
     expect(exit.stderr).toContain('--resume');

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { benchForward, benchTrainStep, peakRssBytes } from '../runtime/bench.js';
 import { initBackend, isBackendName } from '../runtime/backends/index.js';
-import { collectSet, compileForCli, parseSize } from './options.js';
+import { collectSet, compileForCli, integerOption, parseSize } from './options.js';
 
-interface BenchFlags { input: string; set?: Record<string, number>; train?: boolean; backend?: string; json?: boolean; runs: string; warmup: string }
+interface BenchFlags { input: string; set?: Record<string, number>; train?: boolean; backend?: string; json?: boolean; runs: number; warmup: number }
 
 export function registerBench(program: Command): void {
   program
@@ -16,14 +16,12 @@ export function registerBench(program: Command): void {
     .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
     .option('--train', "also time one training step (batch 1, the file's loss and Adam)")
     .option('--backend <name>', 'cpu, tfjs-cpu or webgl')
-    .option('--runs <n>', 'timed runs (median reported)', '3')
-    .option('--warmup <n>', 'untimed runs first', '1')
+    .option('--runs <n>', 'timed runs (median reported)', integerOption('--runs', { min: 1 }), 3)
+    .option('--warmup <n>', 'untimed runs first', integerOption('--warmup'), 1)
     .option('--json', 'print one JSON object')
     .action(async (file: string, flags: BenchFlags) => {
       if (flags.backend !== undefined && !isBackendName(flags.backend)) throw new UserError(`--backend ${flags.backend}: choose cpu, tfjs-cpu or webgl`);
-      const runs = Number(flags.runs);
-      const warmup = Number(flags.warmup);
-      if (!(runs >= 1) || !(warmup >= 0)) throw new UserError('--runs must be at least 1 and --warmup at least 0');
+      const { runs, warmup } = flags;
       const input = parseSize(flags.input);
       const backend = await initBackend(flags.backend);
       if (!flags.json) console.error(`netc: backend ${backend.name} (${backend.note})`);

@@ -25,6 +25,7 @@ export function registerCompile(program: Command): void {
     .option('--print <stage>', "print a compiler stage: 'ast' or 'ir'")
     .action(async (file: string, flags: CompileFlags) => {
       if (flags.print && !['ast', 'ir'].includes(flags.print)) throw new UserError(`--print ${flags.print}: expected 'ast' or 'ir'`);
+      if (flags.weights !== undefined && flags.onnx === undefined) throw new UserError(`--weights ${flags.weights}: only used with --onnx (the weights the ONNX file carries)`);
       let ast: unknown;
       const { program: prog } = compileForCli(file, {
         input: parseSize(flags.input),
@@ -51,11 +52,12 @@ export function registerCompile(program: Command): void {
     .argument('<a>', 'first .net file')
     .argument('<b>', 'second .net file')
     .option('--input <HxW>', 'generator input size', '256x256')
+    .option('--set <name=value>', 'override a top-level constant of both files (repeatable)', collectSet)
     .option('--json', 'print one JSON object')
-    .action((a: string, b: string, flags: { input: string; json?: boolean }) => {
+    .action((a: string, b: string, flags: { input: string; set?: Record<string, number>; json?: boolean }) => {
       const input = parseSize(flags.input);
-      const left = summarize(compileForCli(a, { input }).program);
-      const right = summarize(compileForCli(b, { input }).program);
+      const left = summarize(compileForCli(a, { input, set: flags.set }).program);
+      const right = summarize(compileForCli(b, { input, set: flags.set }).program);
       console.log(flags.json ? JSON.stringify(diffSummaries(left, right), null, 2) : formatDiff(a, b, left, right));
     });
 }
@@ -63,11 +65,11 @@ export function registerCompile(program: Command): void {
 /** Weights of a checkpoint checked against the program. The runtime (and tfjs) loads only
  *  when asked for, so plain `netc compile` stays fast. */
 export async function checkpointWeights(prog: Program, dir: string): Promise<WeightSource> {
-  const { readCheckpoint, paramMismatches } = await import('../runtime/checkpoint.js');
+  const { readCheckpoint, listLines } = await import('../runtime/checkpoint.js');
   const { listParams } = await import('../runtime/params.js');
-  const checkpoint = await readCheckpoint(dir);
-  const mismatches = paramMismatches(listParams(prog.models[prog.generator]), checkpoint.params);
-  if (mismatches.length) throw new UserError(`${checkpoint.dir}: does not fit ${prog.file}:\n  ${mismatches.join('\n  ')}`);
+  const checkpoint = await readCheckpoint(dir, {
+    expect: { params: listParams(prog.models[prog.generator]), describe: (mismatches, _meta, at) => `${at}: does not fit ${prog.file}:\n  ${listLines(mismatches)}` },
+  });
   return (spec) => checkpoint.params.get(spec.name)?.data;
 }
 

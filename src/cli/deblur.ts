@@ -1,18 +1,22 @@
-// `netc deblur IN... [--model FILE --weights DIR] --out OUT`: restore photos with a trained or
-// imported generator, by default the bundled one (src/runtime/bundled.ts). Without --set, the
-// --set values the checkpoint was made with apply. See src/runtime/deblur.ts for the size,
-// tiling and rounding rules.
+// `netc deblur [FILE.net] IN... [--weights DIR] --out OUT` (or, the older form, `netc deblur
+// IN... --model FILE.net ...`): restore photos with a trained or imported generator; with no
+// model and weights, the bundled one (src/runtime/bundled.ts). Without --set, the --set values
+// the checkpoint was made with apply. See
+// src/runtime/deblur.ts for the size, tiling and rounding rules. Images are checked against
+// --max-pixels from their headers before decoding; an existing output is replaced only if
+// netc wrote it (a PNG with netc's marker), and never when it is also an input.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { initBackend, isBackendName, BACKEND_NAMES } from '../runtime/backends/index.js';
 import { modelAndWeights } from '../runtime/bundled.js';
-import { loadCheckpointFor, readCheckpoint } from '../runtime/checkpoint.js';
+import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage, sizeMultiple } from '../runtime/deblur.js';
-import { readImage, writePng } from '../runtime/image.js';
+import { PNG_OUTPUT, assertReplaceable } from '../runtime/fsutil.js';
+import { DEFAULT_MAX_PIXELS, readImage, writePng } from '../runtime/image.js';
 import { disposeParams } from '../runtime/params.js';
-import { collectSet, compileForCli } from './options.js';
+import { collectSet, compileForCli, integerOption, optionalModelAndRest } from './options.js';
 
 interface DeblurFlags {
   model?: string;
@@ -20,15 +24,12 @@ interface DeblurFlags {
   set?: Record<string, number>;
   out: string;
   backend?: string;
-  tile: string;
-  overlap: string;
+  tile: number;
+  overlap: number;
+  maxPixels: number;
 }
 
-function parseCount(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} ${value}: expected a whole number >= 0`);
-  return n;
-}
+const USAGE = 'netc deblur [FILE.net] IN... [--weights DIR] --out OUT';
 
 /** Output file for each input: one input -> OUT is the file (or a directory to put it in);
  *  several inputs -> OUT is a directory, each output named after its input, as .png. */
@@ -48,6 +49,15 @@ async function outputPaths(inputs: string[], out: string): Promise<string[]> {
   return paths;
 }
 
+/** Refuses, before any work, outputs that would overwrite an input or a file netc did not write. */
+async function checkOutputs(inputs: string[], outputs: string[]): Promise<void> {
+  const inputSet = new Set(inputs.map((input) => path.resolve(input)));
+  for (const output of outputs) {
+    if (inputSet.has(path.resolve(output))) throw new UserError(`--out ${output}: is also an input; netc does not write over its inputs`);
+    await assertReplaceable(output, PNG_OUTPUT);
+  }
+}
+
 function progressBar(label: string): (done: number, total: number) => void {
   if (!process.stderr.isTTY) return () => {};
   return (done, total) => {
@@ -62,17 +72,21 @@ export function registerDeblur(program: Command): void {
   program
     .command('deblur')
     .description('deblur PNG/JPEG images with a model and its weights; writes PNG')
-    .argument('<inputs...>', 'PNG or JPEG images')
-    .option('--model <file.net>', 'the model file (default: the bundled model, models/deblur-lite.net)')
+    .usage('FILE.net IN... --weights DIR --out OUT [options]')
+    .argument('<files...>', 'the model file (.net; default: the bundled model, models/deblur-lite.net), then PNG or JPEG images')
+    .option('--model <file.net>', 'the model file, when not given first (the older form: netc deblur IN... --model FILE.net)')
     .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
     .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was made with)', collectSet)
     .requiredOption('--out <path>', 'output .png (one input) or directory')
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: the fastest available)`)
-    .option('--tile <pixels>', 'process images larger than this in overlapping tiles (0: never)', String(DEFAULT_TILE))
-    .option('--overlap <pixels>', 'tile overlap, blended linearly', String(DEFAULT_OVERLAP))
-    .action(async (inputs: string[], flags: DeblurFlags) => {
-      const tile = parseCount('--tile', flags.tile);
-      const overlap = parseCount('--overlap', flags.overlap);
+    .option('--tile <pixels>', 'process images larger than this in overlapping tiles (0: never)', integerOption('--tile'), DEFAULT_TILE)
+    .option('--overlap <pixels>', 'tile overlap, blended linearly', integerOption('--overlap'), DEFAULT_OVERLAP)
+    .option('--max-pixels <n>', 'refuse images larger than this many pixels (checked from the header, before decoding)', integerOption('--max-pixels', { min: 1 }), DEFAULT_MAX_PIXELS)
+    .action(async (files: string[], flags: DeblurFlags) => {
+      const given = optionalModelAndRest(files, flags.model);
+      const inputs = given.rest;
+      if (inputs.length === 0) throw new UserError(`netc deblur: no images given (${USAGE})`);
+      const { tile, overlap } = flags;
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
@@ -82,17 +96,19 @@ export function registerDeblur(program: Command): void {
         if (!stat.isFile()) throw new UserError(`${input}: not a file`);
       }
       const outputs = await outputPaths(inputs, flags.out);
-      const { model, weights, note } = modelAndWeights(flags);
+      await checkOutputs(inputs, outputs);
+      const { model, weights, note } = modelAndWeights({ model: given.model, weights: flags.weights });
       if (note) console.error(`netc: ${note}`);
-      const set = flags.set ?? (await readCheckpoint(weights)).meta.set ?? {};
-      const { program: compiled } = compileForCli(model, { set });
+      const saved = flags.set ? undefined : await readCheckpointManifest(weights);
+      const set = flags.set ?? saved!.model.netc.set;
+      const { program: compiled } = compileForCli(model, { set, setFrom: saved && path.join(saved.dir, 'model.json') });
       const backend = await initBackend(flags.backend as Parameters<typeof initBackend>[0]);
       console.error(`netc: backend ${backend.name}: ${backend.note}`);
       const { params } = await loadCheckpointFor(compiled, weights);
       const minimum = sizeMultiple(compiled.models[compiled.generator]);
       try {
         for (const [i, input] of inputs.entries()) {
-          const image = await readImage(input);
+          const image = await readImage(input, { maxPixels: flags.maxPixels });
           if (image.width < minimum || image.height < minimum) {
             throw new UserError(`${input}: ${image.width}x${image.height} is too small; this model needs at least ${minimum}x${minimum} pixels`);
           }

@@ -1,17 +1,19 @@
-// `netc eval --model FILE --weights DIR --data ROOT [--split test] [--json] [--backend B]
-// [--limit N]`: PSNR/SSIM of the deblurred pairs next to the blurry baseline
+// `netc eval [FILE.net --weights DIR] --data ROOT [--split test] [--json] [--backend B]
+// [--limit N]` (`--model FILE.net` instead of the first argument also works; with neither, the
+// bundled model): PSNR/SSIM of the deblurred pairs next to the blurry baseline
 // (src/runtime/evaluate.ts: GOPRO protocol). Without --set, the --set values the checkpoint
 // was trained with are used, so `--weights RUNDIR` of a variant needs no repeating them.
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../runtime/backends/index.js';
 import { modelAndWeights } from '../runtime/bundled.js';
-import { loadCheckpointFor, readCheckpoint } from '../runtime/checkpoint.js';
+import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
 import { PairDataset, type BlurKind, type Split } from '../runtime/data/dataset.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage } from '../runtime/deblur.js';
 import { evaluate } from '../runtime/evaluate.js';
 import { disposeParams } from '../runtime/params.js';
-import { collectSet, compileForCli } from './options.js';
+import { collectSet, compileForCli, integerOption } from './options.js';
 
 interface EvalFlags {
   model?: string;
@@ -22,7 +24,7 @@ interface EvalFlags {
   blur?: string;
   json?: boolean;
   backend?: string;
-  limit?: string;
+  limit?: number;
 }
 
 const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(28) : c.padStart(9))).join(' ');
@@ -31,7 +33,9 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('PSNR and SSIM of a model on a dataset split, next to the blurry input')
-    .option('--model <file.net>', 'the model file (default: the bundled model, models/deblur-lite.net)')
+    .usage('[FILE.net --weights DIR] --data ROOT [options]')
+    .argument('[file.net]', 'the model file (default: the bundled model, models/deblur-lite.net)')
+    .option('--model <file.net>', 'the model file, when not given first (the older form)')
     .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
     .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was trained with)', collectSet)
     .requiredOption('--data <root>', 'dataset root in the GOPRO layout')
@@ -39,22 +43,20 @@ export function registerEval(program: Command): void {
     .option('--blur <kind>', 'blur or blur_gamma (default: the file\'s data: setting, else blur_gamma)')
     .option('--json', 'print one JSON object: psnr, ssim, baselinePsnr, baselineSsim, images')
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: cpu)`)
-    .option('--limit <n>', 'evaluate only the first N pairs')
-    .action(async (flags: EvalFlags) => {
+    .option('--limit <n>', 'evaluate only the first N pairs', integerOption('--limit', { min: 1 }))
+    .action(async (file: string | undefined, flags: EvalFlags) => {
+      if (file !== undefined && flags.model !== undefined) throw new UserError(`netc eval: the model is given twice (${file} and --model ${flags.model})`);
+      const { model, weights, note } = modelAndWeights({ model: file ?? flags.model, weights: flags.weights });
+      if (note) console.error(`netc: ${note}`);
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
       if (flags.split !== 'train' && flags.split !== 'test') throw new UserError(`--split ${flags.split}: expected train or test`);
       if (flags.blur !== undefined && flags.blur !== 'blur' && flags.blur !== 'blur_gamma') throw new UserError(`--blur ${flags.blur}: expected blur or blur_gamma`);
-      let limit: number | undefined;
-      if (flags.limit !== undefined) {
-        limit = Number(flags.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit ${flags.limit}: expected a whole number >= 1`);
-      }
-      const { model, weights, note } = modelAndWeights(flags);
-      if (note) console.error(`netc: ${note}`);
-      const set = flags.set ?? (await readCheckpoint(weights)).meta.set ?? {};
-      const { program: compiled } = compileForCli(model, { set });
+      const { limit } = flags;
+      const saved = flags.set ? undefined : await readCheckpointManifest(weights);
+      const set = flags.set ?? saved!.model.netc.set;
+      const { program: compiled } = compileForCli(model, { set, setFrom: saved && path.join(saved.dir, 'model.json') });
       const blurKind = (flags.blur ?? compiled.train?.data?.blur ?? 'blur_gamma') as BlurKind;
       const dataset = await PairDataset.open(flags.data, flags.split as Split, blurKind);
       const backend = await initBackend(flags.backend as BackendName | undefined);

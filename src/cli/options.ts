@@ -1,15 +1,20 @@
-// Options shared by commands: --set NAME=VALUE (repeatable), --input HxW, compiling with
-// diagnostics printed as file:line:col with a caret.
+// Options shared by commands: --set NAME=VALUE (repeatable), --input HxW, whole-number
+// options, the model file (positional, or --model), compiling with diagnostics printed as
+// file:line:col with a caret.
 import { CompileError, compileFile, formatDiagnostics, type CompileOptions, type CompileResult } from '../compiler/index.js';
+import { overrideProblem } from '../compiler/overrides.js';
 import { UserError } from '../errors.js';
 
 /** Commander collector for repeated `--set name=value`. */
 export function collectSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(value);
-  if (!m) throw new UserError(`--set ${value}: expected NAME=VALUE, e.g. --set blocks=9`);
-  const n = Number(m[2]);
-  if (!Number.isFinite(n)) throw new UserError(`--set ${value}: '${m[2]}' is not a number`);
-  return { ...previous, [m[1]]: n };
+  const eq = value.indexOf('=');
+  if (eq < 1 || eq === value.length - 1) throw new UserError(`--set ${value}: expected NAME=VALUE, e.g. --set blocks=9`);
+  const name = value.slice(0, eq);
+  const text = value.slice(eq + 1);
+  const n = text.trim() === '' ? NaN : Number(text);
+  const problem = overrideProblem(name, n);
+  if (problem) throw new UserError(`--set ${value}: ${problem.includes('not a number') ? `'${text}' is not a number` : `expected NAME=VALUE with a constant's name, e.g. --set blocks=9`}`);
+  return { ...previous, [name]: n };
 }
 
 export function parseSize(value: string): [number, number] {
@@ -18,17 +23,79 @@ export function parseSize(value: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-/** Compiles a model file, printing warnings; errors become a CompileError the CLI prints. */
-export function compileForCli(file: string, options: CompileOptions): CompileResult {
+export interface IntegerRange {
+  /** Smallest accepted value (default 0). */
+  min?: number;
+  /** Largest accepted value (default Number.MAX_SAFE_INTEGER). */
+  max?: number;
+}
+
+/** The one parser of whole-number options for every command: digits only (no sign,
+ *  fraction, exponent or hex), within [min, max]. Throws a UserError naming the flag:
+ *  `--steps 1.5: expected a whole number >= 1`. */
+export function parseInteger(flag: string, value: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: IntegerRange = {}): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UserError(`${flag} ${value}: expected a whole number ${range}`);
+  }
+  return n;
+}
+
+/** parseInteger as a commander argument parser: `.option('--steps <n>', '...', integerOption('--steps', { min: 1 }))`. */
+export function integerOption(flag: string, range: IntegerRange = {}): (value: string) => number {
+  return (value) => parseInteger(flag, value, range);
+}
+
+/** The model file of a command that takes it positionally (`netc deblur FILE.net IN...`) or,
+ *  the older form kept as an alias, with --model (`netc deblur IN... --model FILE.net`).
+ *  Returns the model file and the remaining positional arguments. */
+export function modelAndRest(command: string, positional: string[], model: string | undefined, usage: string): { model: string; rest: string[] } {
+  if (model !== undefined) return { model, rest: positional };
+  const [first, ...rest] = positional;
+  if (first === undefined || !first.endsWith('.net')) {
+    throw new UserError(`netc ${command}: expected the model file first (${usage}), or --model FILE.net${first === undefined ? '' : `; '${first}' is not a .net file`}`);
+  }
+  return { model: first, rest };
+}
+
+/** Like modelAndRest, for commands whose model file may be left out (deblur, eval: the
+ *  bundled model): a first argument ending in .net is the model, else there is none. */
+export function optionalModelAndRest(positional: string[], model: string | undefined): { model?: string; rest: string[] } {
+  if (model !== undefined) return { model, rest: positional };
+  const [first, ...rest] = positional;
+  return first?.endsWith('.net') ? { model: first, rest } : { rest: positional };
+}
+
+export interface CliCompileOptions extends CompileOptions {
+  /** Where `set` came from when not the command line (e.g. a checkpoint's model.json): said
+   *  before the errors, which otherwise point at a line the user did not change. */
+  setFrom?: string;
+}
+
+/** Compiles a model file, printing warnings; errors become a CompileError the CLI prints.
+ *  NETC_DEBUG=1 prints each stage's timing, 2 also its value (next to `options.debug`). */
+export function compileForCli(file: string, options: CliCompileOptions): CompileResult {
   const debugLevel = Number(process.env.NETC_DEBUG ?? 0);
   const started = performance.now();
-  const result = compileFile(file, {
-    ...options,
-    debug: debugLevel > 0 ? (stage, value) => {
-      console.error(`[netc debug] ${stage} ready after ${(performance.now() - started).toFixed(1)} ms`);
-      if (debugLevel > 1) console.error(JSON.stringify(value, (k, v) => (k === 'loc' ? undefined : v), 1));
-    } : undefined,
-  });
+  const { setFrom, ...compileOptions } = options;
+  let result: CompileResult;
+  try {
+    result = compileFile(file, {
+      ...compileOptions,
+      debug: (stage, value) => {
+        options.debug?.(stage, value);
+        if (debugLevel > 0) console.error(`[netc debug] ${stage} ready after ${(performance.now() - started).toFixed(1)} ms`);
+        if (debugLevel > 1) console.error(JSON.stringify(value, (k, v) => (k === 'loc' ? undefined : v), 1));
+      },
+    });
+  } catch (err) {
+    if (setFrom && (err instanceof CompileError || err instanceof UserError)) {
+      const sets = Object.entries(options.set ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      console.error(`netc: compiling ${file} with the --set values saved in ${setFrom}: ${sets || '(none)'}`);
+    }
+    throw err;
+  }
   if (result.diagnostics.length) console.error(formatDiagnostics(result.diagnostics, result.source));
   return result;
 }

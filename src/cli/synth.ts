@@ -4,14 +4,17 @@
 //                              --exposure MS; --interpolate K for a continuous smear)
 //   --kernels --images DIR     photos blurred by random camera-shake kernels
 //   --kernels --video FILE...  every --stride-th frame of videos, likewise
-// Each run writes whole sequences (ROOT/<split>/<seq>/) and updates ROOT/manifest.json.
-// Ctrl-C or SIGTERM stops between pairs: the sequence in progress is not written, the ones
-// already finished stay.
+// Each run writes whole sequences (ROOT/<split>/<seq>/) and updates ROOT/manifest.json; ROOT
+// is a dataset root netc owns (data/dataset-root.ts). Ctrl-C or SIGTERM stops between pairs,
+// keeping the pairs made so far, and exits 130/143 (signals.ts).
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_GAMMA, DEFAULT_WINDOW, synthesize } from '../runtime/data/synth.js';
 import { KERNEL_DEFAULTS, synthesizeKernels } from '../runtime/data/synth-kernels.js';
-import { SynthInterrupted, synthesizeVideo } from '../runtime/data/synth-video.js';
+import { synthesizeVideo } from '../runtime/data/synth-video.js';
+import { DEFAULT_MAX_PIXELS } from '../runtime/image.js';
+import { parseInteger } from './options.js';
+import { onStopSignals } from './signals.js';
 
 interface SynthFlags {
   frames?: string;
@@ -33,12 +36,10 @@ interface SynthFlags {
   seed?: string;
   length?: string;
   noise?: string;
+  maxPixels: string;
 }
 
-function integer(value: string, flag: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UserError(`${flag} ${value}: expected a positive integer`);
-  return Number(value);
-}
+const integer = (value: string, flag: string) => parseInteger(flag, value, { min: 1 });
 
 function positive(value: string, flag: string): number {
   const n = Number(value);
@@ -101,6 +102,7 @@ export function registerSynth(program: Command): void {
     .option('--count <n>', `--kernels: blurred copies per image (default ${KERNEL_DEFAULTS.count})`)
     .option('--seed <n>', '--kernels: random seed', '1')
     .option('--length <min:max>', `--kernels: kernel path length in pixels (default ${KERNEL_DEFAULTS.minLength}:${KERNEL_DEFAULTS.maxLength})`)
+    .option('--max-pixels <n>', 'refuse frames and photos larger than this many pixels', String(DEFAULT_MAX_PIXELS))
     .option('--noise <gain:read>', `--kernels: largest Poisson gain and read-noise sigma, linear units (default ${KERNEL_DEFAULTS.noiseGain}:${KERNEL_DEFAULTS.noiseRead})`)
     .action(async (flags: SynthFlags) => {
       const gamma = positive(flags.gamma, '--gamma');
@@ -111,24 +113,22 @@ export function registerSynth(program: Command): void {
       const range = flags.range === undefined ? undefined : parseRange(flags.range);
       const stride = flags.stride === undefined ? undefined : integer(flags.stride, '--stride');
       const size = flags.size === undefined ? undefined : parseSize(flags.size);
-      const controller = new AbortController();
-      const stop = (signal: NodeJS.Signals) => {
-        if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
-        console.error(`\nnetc: ${signal}: stopping after this pair; the sequence in progress will not be written`);
-        process.exitCode = signal === 'SIGTERM' ? 143 : 130;
-        controller.abort();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      const maxPixels = integer(flags.maxPixels, '--max-pixels');
+      const stop = onStopSignals('keeping the pairs made so far after this one');
+      const shouldStop = () => stop.requested !== undefined;
       const started = performance.now();
-      const done = (what: string) => console.log(`${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const done = (what: string, result: { dir: string; names: string[]; stopped: boolean }) => {
+        if (result.stopped) console.error(`netc: stopped after ${result.names.length} pairs; ${result.names.length ? `wrote them to ${result.dir}` : `${result.dir} left as it was`}`);
+        else console.log(`${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        return result.stopped;
+      };
       try {
         if (flags.frames !== undefined) {
           const result = await synthesize({
             frames: flags.frames, out: flags.out, window: integer(flags.window ?? String(DEFAULT_WINDOW), '--window'), stride, gamma, split,
-            seq: flags.seq, range, onProgress: progress('pair'),
+            seq: flags.seq, range, maxPixels, shouldStop, onProgress: progress('pair'),
           });
-          done(`wrote ${result.names.length} pairs to ${result.dir} (blur, blur_gamma, sharp)`);
+          done(`wrote ${result.names.length} pairs to ${result.dir} (blur, blur_gamma, sharp)`, result);
         } else if (!flags.kernels) {
           for (const video of flags.video!) {
             const result = await synthesizeVideo({
@@ -136,9 +136,9 @@ export function registerSynth(program: Command): void {
               window: flags.window === undefined ? undefined : integer(flags.window, '--window'),
               exposureMs: flags.exposure === undefined ? undefined : positive(flags.exposure, '--exposure'),
               interpolate: integer(flags.interpolate ?? '1', '--interpolate'),
-              signal: controller.signal, onProgress: (pairs, frame, frames) => progress(`${video}: ${pairs} pairs, frame`)(frame, frames),
+              shouldStop, onProgress: (pairs, frame, frames) => progress(`${video}: ${pairs} pairs, frame`)(frame, frames),
             });
-            done(`wrote ${result.names.length} pairs to ${result.dir} (window ${result.window} frames)`);
+            if (done(`wrote ${result.names.length} pairs to ${result.dir} (window ${result.window} frames)`, result)) break;
           }
         } else {
           const [minLength, maxLength] = flags.length === undefined ? [undefined, undefined] : pairOf(flags.length, '--length', '3:32', (s) => positive(s, '--length'));
@@ -151,21 +151,15 @@ export function registerSynth(program: Command): void {
               ...source, out: flags.out, split, seq: flags.seq, range, stride, size, gamma, license: flags.license,
               count: flags.count === undefined ? undefined : integer(flags.count, '--count'),
               seed: Number(flags.seed ?? 1), minLength, maxLength, noiseGain, noiseRead,
-              signal: controller.signal, onProgress: progress(`${source.images ?? source.video}: pair`),
+              maxPixels, shouldStop, onProgress: progress(`${source.images ?? source.video}: pair`),
             });
-            done(`wrote ${result.names.length} pairs to ${result.dir} (blur, blur_gamma, sharp, kernel)`);
+            if (done(`wrote ${result.names.length} pairs to ${result.dir} (blur, blur_gamma, sharp, kernel)`, result)) break;
           }
         }
-      } catch (err) {
-        if (err instanceof SynthInterrupted) {
-          console.error(`netc: ${err.message}`);
-          return;
-        }
-        throw err;
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        stop.dispose();
         if (process.stderr.isTTY) process.stderr.write('\n');
       }
+      if (stop.requested) process.exitCode = stop.exitCode;
     });
 }

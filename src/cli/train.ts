@@ -1,54 +1,68 @@
 // `netc train FILE --data ROOT [--set k=v ...] [--out RUNDIR] [--steps N] [--backend B]
-// [--resume] [--seed S] [--checkpoint-every N] [--keep K] [--val-every N]`: trains what the
-// file's loss and train sections declare (src/runtime/train/run.ts: run directory layout).
-// The model is compiled at patch x patch (the training crop). Ctrl-C saves a checkpoint after
-// the current update and exits with status 130; a second Ctrl-C quits at once. A non-finite
-// loss stops with status 1, keeping the last good checkpoint.
+// [--resume] [--seed S] [--checkpoint-every N] [--keep K] [--validate-every N]`: trains what
+// the file's loss and train sections declare (src/runtime/train/run.ts: run directory
+// layout). Options named like the file's settings override them (--checkpoint-every:
+// checkpoint_every, --validate-every: validate_every; --val-every is the older name); a
+// relative `data:` path is relative to the .net file. The model is compiled at patch x patch
+// (the training crop). Ctrl-C or SIGTERM saves a checkpoint after the current update and
+// exits with status 130 or 143; a second signal quits at once (signals.ts). A non-finite loss
+// stops with status 1, keeping the last good checkpoint.
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../runtime/backends/index.js';
-import { readCheckpoint, type Checkpoint } from '../runtime/checkpoint.js';
+import { listLines, readCheckpoint, readCheckpointManifest, type Checkpoint, type CheckpointMeta } from '../runtime/checkpoint.js';
+import { RUN_OUTPUT } from '../runtime/fsutil.js';
+import { listParams } from '../runtime/params.js';
 import { trainRun, type RunOptions } from '../runtime/train/run.js';
 import type { StepResult } from '../runtime/train/trainer.js';
-import { collectSet, compileForCli } from './options.js';
+import { collectSet, compileForCli, integerOption } from './options.js';
+import { onStopSignals } from './signals.js';
+
+/** The checkpoint to resume from, its generator checked against the model before its
+ *  weights are read. */
+function loadResumeCheckpoint(program: Program, runDir: string): Promise<Checkpoint> {
+  const describe = (mismatches: string[], _meta: CheckpointMeta, dir: string) => `${dir}: does not fit ${program.file}:\n  ${listLines(mismatches)}`;
+  return readCheckpoint(runDir, { expect: { params: listParams(program.models[program.generator]), describe } });
+}
 
 interface TrainFlags {
   data?: string;
   set?: Record<string, number>;
   out?: string;
-  steps?: string;
+  steps?: number;
   backend?: string;
   resume?: boolean;
-  seed: string;
-  checkpointEvery?: string;
-  keep: string;
-  valEvery?: string;
-  valImages: string;
-  workers: string;
-}
-
-function wholeNumber(flag: string, value: string, min = 0): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n < min) throw new UserError(`${flag} ${value}: expected a whole number >= ${min}`);
-  return n;
+  seed: number;
+  checkpointEvery?: number;
+  keep: number;
+  validateEvery?: number;
+  valEvery?: number;
+  valImages: number;
+  workers: number;
 }
 
 const timestamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 /** Compiles the file at its training patch size (the patch itself may come from --set). */
-function compileAtPatch(file: string, set: Record<string, number>): Program {
-  const { program } = compileForCli(file, { set });
+function compileAtPatch(file: string, set: Record<string, number>, setFrom?: string): Program {
+  const { program } = compileForCli(file, { set, setFrom });
   if (!program.train) throw new UserError(`${file}: no train section; netc train needs train { ... }`);
   const patch = program.train.patch;
   if (program.inputSize[0] === patch && program.inputSize[1] === patch) return program;
-  return compileForCli(file, { set, input: [patch, patch] }).program;
+  return compileForCli(file, { set, input: [patch, patch], setFrom }).program;
+}
+
+/** The run to resume: RUNDIR must be a run directory; its latest checkpoint's manifest. */
+async function resumeManifest(runDir: string) {
+  if (!(await RUN_OUTPUT.recognize(runDir))) throw new UserError(`--resume: ${runDir} is not a run directory (no log.jsonl or checkpoints/); give the --out of the run to continue`);
+  return readCheckpointManifest(runDir);
 }
 
 /** The --set values of a resumed run: the saved ones; given ones must agree with them. */
-function resumeSet(checkpoint: Checkpoint, given: Record<string, number> | undefined): Record<string, number> {
-  const saved = checkpoint.meta.set ?? {};
+function resumeSet(meta: CheckpointMeta, given: Record<string, number> | undefined): Record<string, number> {
+  const saved = meta.set;
   if (given) {
     const describe = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k}=${v}`).sort().join(' ') || '(none)';
     if (describe(given) !== describe(saved)) {
@@ -96,29 +110,31 @@ export function registerTrain(program: Command): void {
     .option('--data <root>', 'dataset root in the GOPRO layout (default: the file\'s data: setting)')
     .option('--set <name=value>', 'override a top-level constant, e.g. --set feats=16 (repeatable)', collectSet)
     .option('--out <rundir>', 'run directory (default: runs/<model>-<timestamp>)')
-    .option('--steps <n>', 'train until this many updates (default: the declared iterations; the lr schedule stays as declared)')
+    .option('--steps <n>', 'train until this many updates (default: the declared iterations; the lr schedule stays as declared)', integerOption('--steps', { min: 1 }))
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: cpu)`)
     .option('--resume', 'continue the run in --out from its latest checkpoint, exactly')
-    .option('--seed <n>', 'seed of the initial weights and of the data order/augmentation', '1')
-    .option('--checkpoint-every <n>', 'steps between checkpoints (default: checkpoint_every, else 1000); one is always written at the end')
-    .option('--keep <k>', 'checkpoints kept (the newest)', '3')
-    .option('--val-every <n>', 'steps between validations on the test split (default: validate_every, else the checkpoint cadence; 0: never)')
-    .option('--val-images <n>', 'test pairs used for validation', '4')
-    .option('--workers <n>', 'threads assembling batches (0: on the main thread)', '1')
+    .option('--seed <n>', 'seed of the initial weights and of the data order/augmentation', integerOption('--seed', { max: 2 ** 32 - 1 }), 1)
+    .option('--checkpoint-every <n>', 'steps between checkpoints (default: checkpoint_every, else 1000); one is always written at the end', integerOption('--checkpoint-every'))
+    .option('--keep <k>', 'checkpoints kept (the newest)', integerOption('--keep', { min: 1 }), 3)
+    .option('--validate-every <n>', 'steps between validations on the test split (default: validate_every, else the checkpoint cadence; 0: never)', integerOption('--validate-every'))
+    .addOption(new Option('--val-every <n>', 'the older name of --validate-every').argParser(integerOption('--val-every')).hideHelp())
+    .option('--val-images <n>', 'test pairs used for validation', integerOption('--val-images', { min: 1 }), 4)
+    .option('--workers <n>', 'threads assembling batches (0: on the main thread)', integerOption('--workers', { max: 64 }), 1)
     .action(async (file: string, flags: TrainFlags) => {
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
       if (flags.resume && !flags.out) throw new UserError('--resume needs --out RUNDIR (the run to continue)');
-      const resumeFrom = flags.resume ? await readCheckpoint(flags.out!) : undefined;
-      const set = resumeFrom ? resumeSet(resumeFrom, flags.set) : (flags.set ?? {});
-      const compiled = compileAtPatch(file, set);
+      const saved = flags.resume ? await resumeManifest(flags.out!) : undefined;
+      const set = saved ? resumeSet(saved.model.netc, flags.set) : (flags.set ?? {});
+      const compiled = compileAtPatch(file, set, saved && path.join(saved.dir, 'model.json'));
+      const resumeFrom = saved ? await loadResumeCheckpoint(compiled, flags.out!) : undefined;
       const train = compiled.train!;
-      const dataRoot = flags.data ?? train.data?.root;
+      const dataRoot = flags.data ?? (train.data?.root === undefined ? undefined : path.resolve(path.dirname(file), train.data.root));
       if (!dataRoot) throw new UserError(`${file}: no --data ROOT and no data: setting in the train section`);
-      const steps = flags.steps !== undefined ? wholeNumber('--steps', flags.steps, 1) : train.iterations;
-      const checkpointEvery = flags.checkpointEvery !== undefined ? wholeNumber('--checkpoint-every', flags.checkpointEvery) : (train.checkpointEvery ?? 1000);
-      const valEvery = flags.valEvery !== undefined ? wholeNumber('--val-every', flags.valEvery) : (train.validateEvery ?? checkpointEvery);
+      const steps = flags.steps ?? train.iterations;
+      const checkpointEvery = flags.checkpointEvery ?? train.checkpointEvery ?? 1000;
+      const valEvery = flags.validateEvery ?? flags.valEvery ?? train.validateEvery ?? checkpointEvery;
       const runDir = flags.out ?? path.join('runs', `${path.basename(file, path.extname(file))}-${timestamp()}`);
 
       const backend = await initBackend(flags.backend as BackendName | undefined);
@@ -126,43 +142,34 @@ export function registerTrain(program: Command): void {
       console.error(`netc: training ${file}${Object.keys(set).length ? ' with --set ' + Object.entries(set).map(([k, v]) => `${k}=${v}`).join(' ') : ''}: ` +
         `patch ${train.patch}, batch ${train.batch}, ${steps} steps, run directory ${runDir}`);
 
-      let interrupts = 0;
-      const onInterrupt = () => {
-        interrupts += 1;
-        if (interrupts > 1) {
-          console.error('\nnetc: interrupted again; quitting without saving');
-          process.exit(130);
-        }
-        console.error('\nnetc: interrupt: saving a checkpoint after this step (Ctrl-C again to quit without saving)');
-      };
-      process.on('SIGINT', onInterrupt);
+      const stop = onStopSignals('saving a checkpoint after this step');
       try {
         const result = await trainRun({
           program: compiled,
           dataRoot,
           runDir,
           steps,
-          seed: wholeNumber('--seed', flags.seed),
+          seed: flags.seed,
           resumeFrom,
           checkpointEvery,
-          keep: wholeNumber('--keep', flags.keep, 1),
+          keep: flags.keep,
           valEvery,
-          valImages: wholeNumber('--val-images', flags.valImages, 1),
-          workers: wholeNumber('--workers', flags.workers),
+          valImages: flags.valImages,
+          workers: flags.workers,
           onStep: progressPrinter(),
           onMessage: (line) => console.error(`netc: ${line}`),
-          shouldStop: () => interrupts > 0,
+          shouldStop: () => stop.requested !== undefined,
         });
         const resumeHint = `netc train ${file} --out ${runDir} --resume${flags.data ? ` --data ${flags.data}` : ''}`;
         if (result.status === 'interrupted') {
           console.error(`netc: interrupted at step ${result.step}; saved ${result.checkpoint}; continue with: ${resumeHint}`);
-          process.exitCode = 130;
+          process.exitCode = stop.exitCode;
           return;
         }
         console.log(`trained to step ${result.step}; checkpoint ${result.checkpoint}`);
         console.log(`log ${path.join(runDir, 'log.jsonl')}, plots ${path.join(runDir, 'loss.svg')}${result.lastValidation ? ` and ${path.join(runDir, 'val.svg')}` : ''}`);
       } finally {
-        process.off('SIGINT', onInterrupt);
+        stop.dispose();
       }
     });
 }

@@ -6,12 +6,12 @@
 import { childExpressions, type Argument, type Declaration, type Document, type Expr, type Statement } from './ast.js';
 import { BUILTINS, INPUT_TYPES, TRAIN_CONSTANTS, type BuiltinParam } from './builtins.js';
 import { DiagnosticBag } from './diagnostics.js';
+import { GraphBuilder, POISON, Scope, shapeText, type Poison, type Site, type Tensor } from './graph-builder.js';
 import type {
-  Augmentation, Graph, GraphValue, LossExpr, LossIR, Node, OpName, Program, PyramidDownAttrs, Shape, SourceSpan, TrainIR,
+  Augmentation, Graph, GraphValue, LossExpr, LossIR, OpName, Program, PyramidDownAttrs, SourceSpan, TrainIR,
 } from './ir.js';
-import { opDef } from './ops.js';
+import { LIMITS, formatCount } from './limits.js';
 
-interface Tensor { kind: 'tensor'; id: string; shape: Shape; graph: GraphBuilder }
 type Value =
   | { kind: 'number'; value: number }
   | { kind: 'string'; value: string }
@@ -28,73 +28,7 @@ type Value =
   | { kind: 'distribution'; mean: number; std: number }
   | { kind: 'augment'; augment: Augmentation }
   | { kind: 'setting'; name: string; args: Record<string, unknown> }
-  | { kind: 'poison' };
-
-const POISON: Value = { kind: 'poison' };
-/** Ranges unroll (loops, per-level losses); a typo like 0..1e9 must not exhaust memory. */
-const MAX_RANGE = 10_000;
-
-/** Where a stage is applied: the call site and the scope for parameter names. */
-interface Site { loc: SourceSpan; scope: Scope }
-
-/** Naming scope: parameter path segments, the human-readable path, and counters so that
- *  the n-th conv in a scope is `conv{n}` and a block used twice gets `Block_1`. */
-class Scope {
-  private counters = new Map<string, number>();
-  constructor(readonly path: string[], readonly human: string[]) {}
-  next(kind: string): number {
-    const n = this.counters.get(kind) ?? 0;
-    this.counters.set(kind, n + 1);
-    return n;
-  }
-  child(segment: string, human: string): Scope {
-    return new Scope([...this.path, segment], [...this.human, human]);
-  }
-  paramPath(leaf: string): string {
-    return [...this.path, leaf].join('/');
-  }
-}
-
-class GraphBuilder {
-  readonly nodes: Node[] = [];
-  readonly inputs: GraphValue[] = [];
-  private counter = 0;
-  constructor(readonly name: string) {}
-
-  input(name: string, shape: Shape): Tensor {
-    const id = name;
-    this.inputs.push({ name, id, shape });
-    return { kind: 'tensor', id, shape, graph: this };
-  }
-
-  /** Adds a node after checking its shape rule; reports and returns poison on failure. */
-  add(op: OpName, inputs: Tensor[], attrs: Record<string, unknown>, site: Site, what: string, layerName?: string, report?: DiagnosticBag): Value {
-    const def = opDef(op);
-    const shapes = inputs.map((t) => t.shape);
-    const shape = def.shape(shapes, attrs as never);
-    if (typeof shape === 'string') {
-      report?.error(`${what}: ${shape}`, site.loc);
-      return POISON;
-    }
-    const params = def.params(shapes, attrs as never).map((p) => ({ ...p, name: site.scope.paramPath(`${layerName}.${p.name}`) }));
-    const id = `${op}_${this.counter++}`;
-    this.nodes.push({ id, op, inputs: inputs.map((t) => t.id), attrs, params, shape, scope: [this.name, ...site.scope.human].join(' / '), loc: site.loc });
-    return { kind: 'tensor', id, shape, graph: this };
-  }
-
-  node(id: string): Node | undefined {
-    return this.nodes.find((n) => n.id === id);
-  }
-
-  finish(outputs: GraphValue[]): Graph {
-    // Dead-code elimination: affine folding can leave unused nodes behind.
-    const live = new Set(outputs.map((o) => o.id));
-    for (let i = this.nodes.length - 1; i >= 0; i--) {
-      if (live.has(this.nodes[i].id)) this.nodes[i].inputs.forEach((x) => live.add(x));
-    }
-    return { name: this.name, inputs: this.inputs, nodes: this.nodes.filter((n) => live.has(n.id)), outputs };
-  }
-}
+  | Poison;
 
 type Env = Map<string, Value>;
 
@@ -115,6 +49,8 @@ class Elaborator {
   private readonly blockStack: string[] = [];
   private generatorOutputs: GraphValue[] = [];
   private discriminator?: string;
+  /** Expressions evaluated so far (LIMITS.evaluationSteps). */
+  private steps = 0;
 
   constructor(private readonly doc: Document, private readonly options: ElaborateOptions, private readonly report: DiagnosticBag) {}
 
@@ -187,11 +123,11 @@ class Elaborator {
   // ------------------------------------------------------------------ models
 
   private model(decl: Extract<Declaration, { kind: 'model' }>, size: [number, number]): Graph | undefined {
-    const graph = new GraphBuilder(decl.name.name);
+    const graph = new GraphBuilder(decl.name.name, this.report);
     const env: Env = new Map(this.globals);
     for (const input of decl.inputs) {
       const channels = INPUT_TYPES[input.type.name] ?? 3;
-      env.set(input.name.name, graph.input(input.name.name, [1, size[0], size[1], channels]));
+      env.set(input.name.name, graph.input(input.name.name, [1, size[0], size[1], channels], input.name.loc));
     }
     const outputs: GraphValue[] = [];
     const ctx: EvalContext = { env, scope: new Scope([], []) };
@@ -223,6 +159,10 @@ class Elaborator {
   // ------------------------------------------------------------------ expressions
 
   private expr(e: Expr, ctx: EvalContext): Value {
+    if (++this.steps > LIMITS.evaluationSteps) {
+      if (this.steps === LIMITS.evaluationSteps + 1) this.report.error(`the file takes more than ${formatCount(LIMITS.evaluationSteps)} evaluation steps to elaborate (loops or reductions too large); stopped here`, e.loc);
+      return POISON;
+    }
     switch (e.kind) {
       case 'number': return { kind: 'number', value: e.value };
       case 'string': return { kind: 'string', value: e.value };
@@ -241,8 +181,8 @@ class Elaborator {
           this.report.error(`empty range ${from}..${to}`, e.loc);
           return POISON;
         }
-        if (to - from > MAX_RANGE) {
-          this.report.error(`range ${from}..${to} is too long (at most ${MAX_RANGE} items)`, e.loc);
+        if (to - from > LIMITS.range) {
+          this.report.error(`range ${from}..${to} is too long (at most ${formatCount(LIMITS.range)} items)`, e.loc);
           return POISON;
         }
         return { kind: 'list', items: Array.from({ length: to - from }, (_, i) => ({ kind: 'number', value: from + i })) };
@@ -406,12 +346,17 @@ class Elaborator {
       this.report.error(`a repeat count must be at least 1, got ${count}`, e.count.loc);
       return POISON;
     }
+    if (count > LIMITS.repeat) {
+      this.report.error(`a repeat count must be at most ${formatCount(LIMITS.repeat)}, got ${formatCount(count)}`, e.count.loc);
+      return POISON;
+    }
     const label = `${stage.label} x ${count}`;
     return {
       kind: 'stage', label, apply: (x, site) => {
         // The body is built once, on a graph of its own; iteration i owns params `prefix.i/...`.
-        const body = new GraphBuilder(label);
-        const bodyInput = body.input('input', x.shape);
+        const body = new GraphBuilder(label, this.report);
+        const bodyInput = body.input('input', x.shape, site.loc);
+        if (bodyInput.kind === 'poison') return POISON;
         const segment = `${stage.label}${suffix(site.scope.next(stage.label))}`;
         const out = stage.apply(bodyInput, { loc: site.loc, scope: new Scope([], []) });
         if (out.kind === 'poison') return POISON;
@@ -423,9 +368,10 @@ class Elaborator {
           this.report.error(`'${stage.label}' cannot be repeated: it maps ${shapeText(x.shape)} to ${shapeText(out.shape)}, and a repeated stage must keep its shape`, e.loc);
           return POISON;
         }
+        if (!x.graph.grow(count * body.expandedLayers, e.loc)) return POISON;
         const graph = body.finish([{ name: 'output', id: out.id, shape: out.shape }]);
         const id = `repeat_${x.graph.nodes.length}_${segment}`;
-        x.graph.nodes.push({
+        x.graph.push({
           id, op: 'repeat', inputs: [x.id], attrs: { count }, params: [], shape: x.shape,
           scope: [x.graph.name, ...site.scope.human, label].join(' / '), loc: e.loc,
           repeat: { count, body: graph, paramPrefix: site.scope.paramPath(segment) },
@@ -629,7 +575,7 @@ class Elaborator {
       return POISON;
     }
     const out = tensors[0].graph.add('concat', tensors, { axis: 3 }, { loc: e.loc, scope: ctx.scope }, 'concat', undefined, undefined);
-    if (out.kind === 'poison') {
+    if (out.kind === 'poison' && !tensors[0].graph.limitReached) {
       const sizes = tensors.map((t) => `${t.shape[1]}x${t.shape[2]}`).join(' and ');
       this.report.error(`concat needs equal spatial sizes, got ${sizes}${this.sizeHint()}`, e.loc);
     }
@@ -647,8 +593,8 @@ class Elaborator {
   private pyramid(args: Record<string, unknown>, e: Extract<Expr, { kind: 'call' }>, ctx: EvalContext): Value {
     const image = this.asTensorish(args.image as Value, ctx, e.loc);
     const levels = args.levels as number;
-    if (levels < 1) {
-      this.report.error(`pyramid: 'levels' must be at least 1, got ${levels}`, e.args[1]?.loc ?? e.loc);
+    if (levels < 1 || levels > LIMITS.pyramidLevels) {
+      this.report.error(`pyramid: 'levels' must be ${levels < 1 ? 'at least 1' : `at most ${LIMITS.pyramidLevels}`}, got ${formatCount(levels)}`, e.args[1]?.loc ?? e.loc);
       return POISON;
     }
     const down: PyramidDownAttrs = { sigma: args.sigma as number, radius: args.radius as number };
@@ -662,6 +608,7 @@ class Elaborator {
       const prev = items[i - 1] as Tensor;
       const next = prev.graph.add('pyramid_down', [prev], { ...down }, { loc: e.loc, scope: ctx.scope }, 'pyramid', undefined, undefined);
       if (next.kind === 'poison') {
+        if (prev.graph.limitReached) return POISON;
         this.report.error(`pyramid: level ${i - 1} is ${prev.shape[1]}x${prev.shape[2]}, which cannot be halved exactly${this.sizeHint()}`, e.loc);
         return POISON;
       }
@@ -864,6 +811,10 @@ class Elaborator {
       return v;
     };
     const patch = constant('patch'), batch = constant('batch'), iterations = constant('iterations');
+    const batchElements = (batch ?? 0) * (patch ?? 0) ** 2 * 3;
+    if (batchElements > LIMITS.tensorElements) {
+      this.report.error(`a training batch of ${batch} patches of ${patch}x${patch} is ${Number.isSafeInteger(batchElements) ? formatCount(batchElements) : 'too many'} elements, more than the limit of ${formatCount(LIMITS.tensorElements)}`, decl.loc);
+    }
     const train: TrainIR = {
       patch: patch ?? 0, batch: batch ?? 0, iterations: iterations ?? 0,
       optimizer: { kind: 'adam', lr: this.constants.lr ?? 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
@@ -946,10 +897,6 @@ function foldLoss(op: '+' | '-' | '*' | '/', l: LossExpr, r: LossExpr): LossExpr
 
 function suffix(n: number): string {
   return n === 0 ? '' : `_${n}`;
-}
-
-function shapeText(s: Shape): string {
-  return s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : `[${s.slice(1).join('x')}]`;
 }
 
 function source(doc: Document, loc: SourceSpan): string {

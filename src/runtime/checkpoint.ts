@@ -15,23 +15,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
-import { writeDirAtomic } from './fsutil.js';
+import { CHECKPOINT_FORMAT, MAX_MODEL_JSON_BYTES, groupBytes, parseModelJson, type CheckpointMeta, type ManifestGroup, type ModelJson } from './checkpoint-manifest.js';
+import { CHECKPOINT_OUTPUT, writeDirAtomic } from './fsutil.js';
 import { listParams, paramsFromArrays, type HostArray, type ParamInfo, type ParamMap } from './params.js';
 import { tf } from './tf.js';
 
-export const CHECKPOINT_FORMAT = 'netc-checkpoint';
+export { CHECKPOINT_FORMAT, type CheckpointMeta };
 const MODEL_JSON = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
 const OPTIMIZER_FILE = 'optimizer.bin';
-
-export interface CheckpointMeta {
-  specFile: string;
-  specHash: string;
-  set: Record<string, number>;
-  step: number;
-  createdAt: string;
-  extra?: Record<string, unknown>;
-}
 
 export interface Checkpoint {
   /** The directory it was read from. */
@@ -44,16 +36,6 @@ export interface Checkpoint {
 
 /** What saveCheckpoint takes: tensors (any backend) or host arrays. */
 export type NamedValues = Map<string, tf.Tensor | HostArray>;
-
-interface ManifestGroup {
-  paths: string[];
-  weights: { name: string; shape: number[]; dtype: 'float32' }[];
-}
-interface ModelJson {
-  format: string;
-  weightsManifest: ManifestGroup[];
-  netc: CheckpointMeta;
-}
 
 export function checkpointMeta(program: Program, step: number, extra?: Record<string, unknown>): CheckpointMeta {
   return {
@@ -94,7 +76,8 @@ async function group(values: NamedValues, file: string): Promise<{ manifest: Man
   return { manifest: { paths: [file], weights }, bytes: Buffer.concat(chunks) };
 }
 
-/** Writes a checkpoint directory atomically (replacing an older one at `dir`). */
+/** Writes a checkpoint directory atomically, replacing an older checkpoint at `dir` (and
+ *  refusing to replace anything else: fsutil.ts, the owned-output rule). */
 export async function saveCheckpoint(dir: string, contents: { meta: CheckpointMeta; params: NamedValues; slots?: NamedValues }): Promise<void> {
   const weights = await group(contents.params, WEIGHTS_FILE);
   const optimizer = contents.slots && contents.slots.size > 0 ? await group(contents.slots, OPTIMIZER_FILE) : undefined;
@@ -103,7 +86,7 @@ export async function saveCheckpoint(dir: string, contents: { meta: CheckpointMe
     weightsManifest: optimizer ? [weights.manifest, optimizer.manifest] : [weights.manifest],
     netc: contents.meta,
   };
-  await writeDirAtomic(dir, async (tmp) => {
+  await writeDirAtomic(dir, CHECKPOINT_OUTPUT, async (tmp) => {
     await fs.writeFile(path.join(tmp, WEIGHTS_FILE), weights.bytes);
     if (optimizer) await fs.writeFile(path.join(tmp, OPTIMIZER_FILE), optimizer.bytes);
     await fs.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(model, null, 1) + '\n');
@@ -129,46 +112,62 @@ export async function resolveCheckpointDir(weightsPath: string): Promise<string>
   throw new UserError(`${weightsPath}: neither a checkpoint (no ${MODEL_JSON}) nor a run directory with checkpoints/step-*/`);
 }
 
-function readGroup(dir: string, group: ManifestGroup, bytes: Buffer): Map<string, HostArray> {
+/** Reads a group's file after checking its size against the manifest: nothing is
+ *  allocated for a file that is shorter or longer than what the manifest describes. */
+async function readGroup(dir: string, group: ManifestGroup): Promise<Map<string, HostArray>> {
+  const file = path.join(dir, group.paths[0]);
+  const expected = groupBytes(group);
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) throw new UserError(`${file}: missing (listed in ${MODEL_JSON})`);
+  if (stat.size < expected) throw new UserError(`${file}: truncated (${stat.size.toLocaleString('en-US')} bytes, the manifest describes ${expected.toLocaleString('en-US')})`);
+  if (stat.size > expected) throw new UserError(`${file}: ${(stat.size - expected).toLocaleString('en-US')} bytes more than the manifest describes`);
+  const bytes = await fs.readFile(file);
+  if (bytes.length !== expected) throw new UserError(`${file}: changed while being read`);
   const arrays = new Map<string, HostArray>();
   let offset = 0;
-  for (const { name, shape, dtype } of group.weights) {
-    if (dtype !== 'float32') throw new UserError(`${dir}: tensor '${name}' has dtype ${dtype}; only float32 is supported`);
+  for (const { name, shape } of group.weights) {
     const size = shape.reduce((a, b) => a * b, 1);
-    if (offset + size * 4 > bytes.length) throw new UserError(`${path.join(dir, group.paths[0])}: truncated (tensor '${name}' reaches past the end)`);
     const data = new Float32Array(size);
     for (let i = 0; i < size; i++) data[i] = bytes.readFloatLE(offset + i * 4);
-    arrays.set(name, { shape, data });
+    arrays.set(name, { shape: [...shape], data });
     offset += size * 4;
   }
-  if (offset !== bytes.length) throw new UserError(`${path.join(dir, group.paths[0])}: ${bytes.length - offset} bytes more than the manifest describes`);
   return arrays;
 }
 
-/** Reads a checkpoint (or a run's latest) without checking it against a model. */
-export async function readCheckpoint(weightsPath: string): Promise<Checkpoint> {
+/** A checkpoint's model.json, checked (checkpoint-manifest.ts), and the directory. */
+export async function readCheckpointManifest(weightsPath: string): Promise<{ dir: string; model: ModelJson }> {
   const dir = await resolveCheckpointDir(weightsPath);
-  let model: ModelJson;
-  try {
-    model = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as ModelJson;
-  } catch (err) {
-    throw new UserError(`${path.join(dir, MODEL_JSON)}: not valid JSON (${(err as Error).message})`);
-  }
-  if (model.format !== CHECKPOINT_FORMAT || !Array.isArray(model.weightsManifest) || !model.netc) {
-    throw new UserError(`${path.join(dir, MODEL_JSON)}: not a netc checkpoint (format '${String(model.format)}')`);
+  const file = path.join(dir, MODEL_JSON);
+  const size = (await fs.stat(file)).size;
+  if (size > MAX_MODEL_JSON_BYTES) throw new UserError(`${file}: ${size.toLocaleString('en-US')} bytes, too large for a checkpoint's manifest`);
+  return { dir, model: parseModelJson(await fs.readFile(file, 'utf8'), file) };
+}
+
+export interface ReadCheckpointOptions {
+  /** The parameters a model needs: a checkpoint whose weights differ in any name or shape
+   *  is refused (one UserError listing every mismatch) before its weights are read. */
+  expect?: { params: ParamInfo[]; describe: (mismatches: string[], meta: CheckpointMeta, dir: string) => string };
+}
+
+/** Reads a checkpoint (or a run's latest); with `expect`, checked against a model first. */
+export async function readCheckpoint(weightsPath: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
+  const { dir, model } = await readCheckpointManifest(weightsPath);
+  if (options.expect) {
+    const mismatches = paramMismatches(options.expect.params, new Map(model.weightsManifest[0].weights.map((w) => [w.name, w])));
+    if (mismatches.length > 0) throw new UserError(options.expect.describe(mismatches, model.netc, dir));
   }
   const groups: Map<string, HostArray>[] = [];
-  for (const group of model.weightsManifest) {
-    const file = path.join(dir, group.paths[0]);
-    const bytes = await fs.readFile(file).catch(() => {
-      throw new UserError(`${file}: missing (listed in ${MODEL_JSON})`);
-    });
-    groups.push(readGroup(dir, group, bytes));
-  }
-  return { dir, meta: model.netc, params: groups[0] ?? new Map(), slots: groups[1] ?? new Map() };
+  for (const group of model.weightsManifest) groups.push(await readGroup(dir, group));
+  return { dir, meta: model.netc, params: groups[0], slots: groups[1] ?? new Map() };
 }
 
 const formatShape = (shape: number[]) => `[${shape.join(', ')}]`;
+
+/** Lines for a message: all of them up to 100, else the first 100 and a count. */
+export function listLines(lines: string[], max = 100): string {
+  return (lines.length > max ? [...lines.slice(0, max), `... and ${lines.length - max} more`] : lines).join('\n  ');
+}
 
 /** Every difference between the expected parameters and `found`, one line each. */
 export function paramMismatches(expected: ParamInfo[], found: Map<string, { shape: number[] }>): string[] {
@@ -190,18 +189,15 @@ function describeProgram(program: Program): string {
   return sets.length ? `${program.file} with --set ${sets.join(' ')}` : program.file;
 }
 
-/** Reads a checkpoint and checks it against the program's generator (or `graphName`);
- *  throws one UserError listing every mismatch. */
+/** Reads a checkpoint and checks it against the program's generator (or `graphName`)
+ *  before reading its weights; throws one UserError listing every mismatch. */
 export async function loadCheckpointFor(program: Program, weightsPath: string, graphName = program.generator): Promise<{ checkpoint: Checkpoint; params: ParamMap }> {
-  const checkpoint = await readCheckpoint(weightsPath);
-  const graph = program.models[graphName];
-  const mismatches = paramMismatches(listParams(graph), checkpoint.params);
-  if (mismatches.length > 0) {
-    const from = checkpoint.meta.specFile ? ` (saved from ${checkpoint.meta.specFile}${Object.keys(checkpoint.meta.set ?? {}).length ? ' with --set ' + Object.entries(checkpoint.meta.set).map(([k, v]) => `${k}=${v}`).join(' ') : ''})` : '';
-    throw new UserError(
-      `${checkpoint.dir}: checkpoint${from} does not fit model '${graphName}' of ${describeProgram(program)}: ${mismatches.length} mismatch${mismatches.length > 1 ? 'es' : ''}\n  ` +
-        mismatches.join('\n  '),
-    );
-  }
+  const describe = (mismatches: string[], meta: CheckpointMeta, dir: string) => {
+    const sets = Object.entries(meta.set).map(([k, v]) => `${k}=${v}`).join(' ');
+    const from = meta.specFile ? ` (saved from ${meta.specFile}${sets ? ` with --set ${sets}` : ''})` : '';
+    return `${dir}: checkpoint${from} does not fit model '${graphName}' of ${describeProgram(program)}: ${mismatches.length} mismatch${mismatches.length > 1 ? 'es' : ''}\n  ` +
+      listLines(mismatches);
+  };
+  const checkpoint = await readCheckpoint(weightsPath, { expect: { params: listParams(program.models[graphName]), describe } });
   return { checkpoint, params: paramsFromArrays(checkpoint.params) };
 }

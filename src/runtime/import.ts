@@ -1,6 +1,6 @@
 // Import of PyTorch generator weights onto a compiled model: official DeepDeblur-PyTorch
-// checkpoints (below), and checkpoints in the general layout that `netc export --to pytorch`
-// defines for every other model (src/compiler/emit/torch-layout.ts: netc names with '/' as '.').
+// checkpoints (below), and the general layout that `netc export --to pytorch` defines for every
+// other model (src/compiler/emit/torch-layout.ts: netc names with '/' as '.').
 //
 // The official state dict names convolutions by module path:
 //   body_models.{s}.body.0                 first conv of scale s (s = 0 finest)
@@ -12,16 +12,19 @@
 // so it relies on the model's structure, not on netc's parameter names. Weights go from
 // OIHW to HWIO; the up-conv's output channel order is kept, because netc's pixel_shuffle
 // uses PyTorch's PixelShuffle order.
-import { fromTorchValues, torchLayout } from '../compiler/emit/torch-layout.js';
+import { fromTorchValues, torchLayout, type TorchParam } from '../compiler/emit/torch-layout.js';
 import type { Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
-import { type HostArray, walkNodes, weightAndBias } from './params.js';
+import { type HostArray, listParams, walkNodes, weightAndBias } from './params.js';
 import { readTorchCheckpoint, stateDict } from './torch/load.js';
 
-interface OfficialConv {
+/** What the mapping needs of a tensor: its shape (the data is read after the match). */
+interface Shaped { shape: number[] }
+
+interface OfficialConv<T extends Shaped> {
   prefix: string;
-  weight?: HostArray;
-  bias?: HostArray;
+  weight?: T;
+  bias?: T;
 }
 
 const BODY_KEY = /^body_models\.(\d+)\.body\.(\d+)(\.body\.(\d+))?\.(weight|bias)$/;
@@ -38,25 +41,30 @@ export function oihwToHwio({ shape, data }: HostArray): HostArray {
   return { shape: [h, w, i, o], data: out };
 }
 
-interface OfficialStructure {
-  convs: OfficialConv[];
+interface OfficialStructure<T extends Shaped> {
+  convs: OfficialConv<T>[];
   scales: number;
   blocks: number[];
   unexpected: string[];
 }
 
-/** The official convs in forward (coarse to fine) order, from the keys present. */
-function officialChain(stateDict: Map<string, HostArray>): OfficialStructure {
+/** The official convs in forward (coarse to fine) order, from the keys present. Indices
+ *  are consecutive in a real state dict: one larger than the number of keys is an error
+ *  (it would otherwise make these loops run for as long as the number says). */
+function officialChain<T extends Shaped>(stateDict: Map<string, T>, file: string): OfficialStructure<T> {
   const unexpected: string[] = [];
   const lastBody = new Map<number, number>();
   for (const key of stateDict.keys()) {
     const body = BODY_KEY.exec(key);
+    if (body && (Number(body[1]) >= stateDict.size || Number(body[2]) >= stateDict.size)) {
+      throw new UserError(`${file}: key '${key}' has an index beyond the ${stateDict.size} tensors of the state dict; not a DeepDeblur generator`);
+    }
     if (body) lastBody.set(Number(body[1]), Math.max(lastBody.get(Number(body[1])) ?? 0, Number(body[2])));
     else if (!UP_KEY.test(key)) unexpected.push(key);
   }
   const scales = lastBody.size === 0 ? 0 : Math.max(...lastBody.keys()) + 1;
   const blocks: number[] = [];
-  const convs: OfficialConv[] = [];
+  const convs: OfficialConv<T>[] = [];
   const conv = (prefix: string) => convs.push({ prefix, weight: stateDict.get(`${prefix}.weight`), bias: stateDict.get(`${prefix}.bias`) });
   for (let s = scales - 1; s >= 0; s--) {
     const last = lastBody.get(s) ?? 0;
@@ -73,14 +81,27 @@ function officialChain(stateDict: Map<string, HostArray>): OfficialStructure {
 }
 
 const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
+const oihwShapeToHwio = ([o, i, h, w]: number[]) => [h, w, i, o];
 
-/** Maps an official generator state dict onto the program's generator parameters (full
- *  names -> HWIO arrays). Throws one UserError listing every problem. */
-export function mapOfficialStateDict(program: Program, stateDict: Map<string, HostArray>, file: string): Map<string, HostArray> {
-  const official = officialChain(stateDict);
+/** Where each parameter comes from: the state dict's key, its tensor, and whether it is an
+ *  OIHW filter to transpose. */
+export interface ImportSource<T extends Shaped> {
+  key: string;
+  tensor: T;
+  oihw: boolean;
+  /** General layout: the parameter's PyTorch layout (values are converted back with it). */
+  general?: TorchParam;
+}
+
+/** Matches an official generator state dict with the program's generator parameters by
+ *  structure and shape alone (no tensor data is needed, so none has been read yet).
+ *  Throws one UserError listing every problem. */
+export function planOfficialImport<T extends Shaped>(program: Program, stateDict: Map<string, T>, file: string): Map<string, ImportSource<T>> {
+  const official = officialChain(stateDict, file);
   const graph = program.models[program.generator];
   const modelConvs = [...walkNodes(graph)].filter(({ node }) => node.op === 'conv2d');
-  const problems: string[] = official.unexpected.map((key) => `unexpected key: ${key}`);
+  const problems: string[] = official.unexpected.slice(0, 50).map((key) => `unexpected key: ${key}`);
+  if (official.unexpected.length > 50) problems.push(`... and ${official.unexpected.length - 50} more unexpected keys`);
 
   if (official.convs.length !== modelConvs.length) {
     const feats = stateDict.get('body_models.0.body.0.weight')?.shape[0];
@@ -94,67 +115,83 @@ export function mapOfficialStateDict(program: Program, stateDict: Map<string, Ho
     );
   }
 
-  const params = new Map<string, HostArray>();
+  const plan = new Map<string, ImportSource<T>>();
   official.convs.forEach((conv, index) => {
     const { node, scope } = modelConvs[index];
     const { weight, bias } = weightAndBias(node);
     const target = `${scope(weight.name)} (${node.scope})`;
     if (!conv.weight) problems.push(`missing key: ${conv.prefix}.weight (for ${target})`);
     else {
-      const hwio = conv.weight.shape.length === 4 ? oihwToHwio(conv.weight) : conv.weight;
-      if (shapeText(hwio.shape) !== shapeText(weight.shape)) {
-        problems.push(`wrong shape: ${conv.prefix}.weight -> ${target}: model expects HWIO ${shapeText(weight.shape)}, checkpoint has HWIO ${shapeText(hwio.shape)} (OIHW ${shapeText(conv.weight.shape)})`);
-      } else params.set(scope(weight.name), hwio);
+      const oihw = conv.weight.shape.length === 4;
+      const hwio = oihw ? oihwShapeToHwio(conv.weight.shape) : conv.weight.shape;
+      if (shapeText(hwio) !== shapeText(weight.shape)) {
+        problems.push(`wrong shape: ${conv.prefix}.weight -> ${target}: model expects HWIO ${shapeText(weight.shape)}, checkpoint has HWIO ${shapeText(hwio)} (OIHW ${shapeText(conv.weight.shape)})`);
+      } else plan.set(scope(weight.name), { key: `${conv.prefix}.weight`, tensor: conv.weight, oihw });
     }
     if (bias && !conv.bias) problems.push(`missing key: ${conv.prefix}.bias (for ${scope(bias.name)})`);
     else if (!bias && conv.bias) problems.push(`unexpected key: ${conv.prefix}.bias (the model's conv ${target} has no bias)`);
     else if (bias && conv.bias) {
       if (shapeText(conv.bias.shape) !== shapeText(bias.shape)) {
         problems.push(`wrong shape: ${conv.prefix}.bias -> ${scope(bias.name)}: expected ${shapeText(bias.shape)}, found ${shapeText(conv.bias.shape)}`);
-      } else params.set(scope(bias.name), conv.bias);
+      } else plan.set(scope(bias.name), { key: `${conv.prefix}.bias`, tensor: conv.bias, oihw: false });
     }
   });
   if (problems.length > 0) {
     throw new UserError(`${file}: cannot import into ${program.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n  ${problems.join('\n  ')}`);
   }
-  return params;
+  return plan;
 }
 
-/** Maps a state dict in the general layout (torch-layout.ts) onto the program's generator
- *  parameters. Throws one UserError listing every missing, unexpected or misshapen key. */
-export function mapGeneralStateDict(program: Program, stateDict: Map<string, HostArray>, file: string): Map<string, HostArray> {
+/** Plans the import of a state dict in the general layout (torch-layout.ts): every key of the
+ *  model present with its PyTorch shape, no other key. One UserError lists every problem. */
+export function planGeneralImport<T extends Shaped>(program: Program, stateDict: Map<string, T>, file: string): Map<string, ImportSource<T>> {
   const layout = torchLayout(program.models[program.generator]);
   const problems: string[] = [];
-  const params = new Map<string, HostArray>();
+  const plan = new Map<string, ImportSource<T>>();
   const expected = new Set<string>();
   for (const p of layout.params) {
     expected.add(p.key);
-    const value = stateDict.get(p.key);
-    if (!value) problems.push(`missing key: ${p.key} (for ${p.name})`);
-    else if (shapeText(value.shape) !== shapeText(p.torchShape)) {
-      problems.push(`wrong shape: ${p.key}: the model expects ${shapeText(p.torchShape)}, the checkpoint has ${shapeText(value.shape)}`);
-    } else params.set(p.name, { shape: p.shape, data: fromTorchValues(p, value.data) });
+    const tensor = stateDict.get(p.key);
+    if (!tensor) problems.push(`missing key: ${p.key} (for ${p.name})`);
+    else if (shapeText(tensor.shape) !== shapeText(p.torchShape)) {
+      problems.push(`wrong shape: ${p.key}: the model expects ${shapeText(p.torchShape)}, the checkpoint has ${shapeText(tensor.shape)}`);
+    } else plan.set(p.name, { key: p.key, tensor, oihw: false, general: p });
   }
   for (const key of stateDict.keys()) if (!expected.has(key)) problems.push(`unexpected key: ${key}`);
   if (problems.length > 0) {
+    const set = Object.entries(program.overrides).map(([k, v]) => `${k}=${v}`).join(' ');
     const shown = problems.slice(0, 20).join('\n  ') + (problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : '');
-    throw new UserError(`${file}: cannot import into ${program.file}${Object.keys(program.overrides).length ? ` (--set ${Object.entries(program.overrides).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n  ${shown}`);
+    throw new UserError(`${file}: cannot import into ${program.file}${set ? ` (--set ${set})` : ''}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n  ${shown}`);
   }
-  return params;
+  return plan;
 }
 
 /** Reads a PyTorch checkpoint (`{'G': state_dict, ...}` or a bare state dict) and maps its
  *  generator weights onto the program: the official DeepDeblur-PyTorch keys when it has them
- *  (body_models.*), else the general layout of `netc export --to pytorch`. */
+ *  (body_models.*), else the general layout of `netc export --to pytorch`. Tensor data is read
+ *  only once every name and shape matched, and at most twice the model's parameter bytes
+ *  (plus 16 MiB) of storage. */
 export async function importTorchCheckpoint(program: Program, file: string): Promise<{ params: Map<string, HostArray>; layout: 'deepdeblur' | 'general' }> {
-  const dict = stateDict(await readTorchCheckpoint(file), 'G');
-  const official = [...dict.keys()].some((key) => BODY_KEY.test(key));
-  return official
-    ? { params: mapOfficialStateDict(program, dict, file), layout: 'deepdeblur' }
-    : { params: mapGeneralStateDict(program, dict, file), layout: 'general' };
+  const paramBytes = listParams(program.models[program.generator]).reduce((n, p) => n + 4 * p.shape.reduce((a, b) => a * b, 1), 0);
+  const checkpoint = await readTorchCheckpoint(file, { budget: 2 * paramBytes + 16 * 2 ** 20 });
+  try {
+    const dict = stateDict(checkpoint, 'G');
+    const official = [...dict.keys()].some((key) => BODY_KEY.test(key));
+    const plan = official ? planOfficialImport(program, dict, file) : planGeneralImport(program, dict, file);
+    const params = new Map<string, HostArray>();
+    for (const [name, { key, tensor, oihw, general }] of plan) {
+      const array = await checkpoint.read(tensor, key);
+      params.set(name, general ? { shape: general.shape, data: fromTorchValues(general, array.data) } : oihw ? oihwToHwio(array) : array);
+    }
+    return { params, layout: official ? 'deepdeblur' : 'general' };
+  } finally {
+    await checkpoint.close();
+  }
 }
 
-/** Reads an official checkpoint and maps its generator weights onto the program. */
+/** An official checkpoint's generator weights (importTorchCheckpoint, official layout only). */
 export async function importOfficialCheckpoint(program: Program, file: string): Promise<Map<string, HostArray>> {
-  return mapOfficialStateDict(program, stateDict(await readTorchCheckpoint(file), 'G'), file);
+  const { params, layout } = await importTorchCheckpoint(program, file);
+  if (layout !== 'deepdeblur') throw new UserError(`${file}: not an official DeepDeblur-PyTorch checkpoint (no body_models.* keys)`);
+  return params;
 }

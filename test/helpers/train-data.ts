@@ -19,7 +19,8 @@ async function linkFrames(dir: string, first: number, last: number): Promise<voi
 }
 
 export async function makeTrainingData(root: string): Promise<void> {
-  const frames = path.join(root, '.frames');
+  // beside the root: netc synth writes only into a root that is empty or its own
+  const frames = path.join(path.dirname(root), `${path.basename(root)}.frames`);
   await linkFrames(path.join(frames, 'train'), 1, 12);
   await linkFrames(path.join(frames, 'test'), 22, 30);
   await synthesize({ frames: path.join(frames, 'train'), out: root, window: 3, stride: 1, split: 'train', seq: 'city' });

@@ -85,7 +85,7 @@ export class PairDataset {
     const sequences = await listDir(splitDir, `the ${split} split`);
     const pairs: PairEntry[] = [];
     for (const seq of sequences) {
-      if (seq.startsWith('.')) continue; // a sequence being written (netc synth builds it aside)
+      if (seq.startsWith('.')) continue; // hidden: e.g. a sequence a killed `netc synth` was writing
       const seqDir = path.join(splitDir, seq);
       if (!(await fs.stat(seqDir)).isDirectory()) continue;
       const blurNames = images(await listDir(path.join(seqDir, blurKind), `the blurry images of sequence ${seq}`));

@@ -1,14 +1,14 @@
-// ROOT/manifest.json of a dataset that netc synth writes: what each sequence was made from
-// (source file, its sha256 and license), how, and how many pairs it holds. Every synth run
-// updates it (atomically) after its sequence is in place. It also marks the folder as a
-// dataset root netc wrote, and it keeps the splits honest: a source file that feeds the
-// train split may not feed the test split, so held-out pairs never share a clip (or a photo)
-// with the training pairs.
+// What ROOT/manifest.json (dataset-root.ts: the file that marks a dataset root netc wrote)
+// says of each sequence synth --video/--kernels make: its sources (file, sha256, license), how
+// it was made, how many pairs it holds; and per split, the pair counts. It keeps the splits
+// honest: a source file that feeds the train split may not feed the test split, so held-out
+// pairs never share a clip (or a photo) with the training pairs.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { updateNetcManifest } from '../fsutil.js';
+import { DATASET_KIND } from './dataset-root.js';
 
 export interface SequenceRecord {
   split: 'train' | 'test';
@@ -62,9 +62,9 @@ export async function checkHeldOut(root: string, split: 'train' | 'test', source
   if (!manifest) return;
   const other = split === 'train' ? 'test' : 'train';
   for (const record of Object.values(manifest.sequences)) {
-    if (record.split !== other) continue;
+    if (record.split !== other) continue; // (records of synth --frames name no split)
     for (const source of sources) {
-      const same = record.sources.find((s) => (s.sha256 && source.sha256 ? s.sha256 === source.sha256 : path.resolve(s.path) === path.resolve(source.path)));
+      const same = (record.sources ?? []).find((s) => (s.sha256 && source.sha256 ? s.sha256 === source.sha256 : path.resolve(s.path) === path.resolve(source.path)));
       if (same) {
         throw new UserError(`${source.path} already feeds the ${other} split of ${root} (sequence ${record.seq}); ` +
           `the test split must hold out whole clips and photos, never parts of training ones`);
@@ -73,12 +73,16 @@ export async function checkHeldOut(root: string, split: 'train' | 'test', source
   }
 }
 
-/** Adds or replaces a sequence's record. */
-export async function recordSequence(root: string, record: SequenceRecord): Promise<Manifest> {
-  const manifest: Manifest = (await readManifest(root)) ?? { netc: 'dataset', version: 1, sequences: {}, counts: {} };
-  manifest.sequences[`${record.split}/${record.seq}`] = record;
-  manifest.counts = {};
-  for (const r of Object.values(manifest.sequences)) manifest.counts[r.split] = (manifest.counts[r.split] ?? 0) + r.pairs;
-  await writeFileAtomic(path.join(root, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  return manifest;
+/** Records a sequence (replacing what the manifest said of it) and the counts per split. */
+export async function recordSequence(root: string, record: SequenceRecord): Promise<void> {
+  await updateNetcManifest(root, DATASET_KIND, (manifest) => {
+    const sequences = (manifest.sequences ?? {}) as Record<string, Partial<SequenceRecord>>;
+    sequences[`${record.split}/${record.seq}`] = record;
+    const counts: Record<string, number> = {};
+    for (const [entry, r] of Object.entries(sequences)) {
+      const split = r.split ?? entry.split('/')[0];
+      counts[split] = (counts[split] ?? 0) + (r.pairs ?? (r as { names?: unknown[] }).names?.length ?? 0);
+    }
+    Object.assign(manifest, { version: 1, sequences, counts });
+  });
 }

@@ -4,17 +4,19 @@
 // settings give the same pairs. Each pair draws from its own stream (seed, source name,
 // copy), so adding a photo changes no other pair.
 // Output: ROOT/<split>/<seq>/{blur,blur_gamma,sharp,kernel}/<name>_k<j>.png (the kernel
-// image scaled to its peak), built aside and renamed into place, then ROOT/manifest.json.
+// image scaled to its peak), built aside and renamed into place (a run asked to stop keeps
+// the pairs made so far), then ROOT/manifest.json.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
+import { claimDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, fromUint8, readImage, toUint8 } from '../image.js';
 import { blurImage, randomKernel, type Kernel } from './kernels.js';
 import { checkHeldOut, recordSequence, sha256File, type SequenceRecord } from './manifest.js';
 import { Rng } from './rng.js';
 import { DEFAULT_GAMMA, listFrames } from './synth.js';
-import { sequenceName, throwIfAborted } from './synth-video.js';
+import { sequenceName } from './synth-video.js';
 import { decodeFrames, probeVideo } from './video.js';
 
 export interface KernelSynthOptions {
@@ -39,8 +41,10 @@ export interface KernelSynthOptions {
   noiseRead?: number;
   gamma?: number;
   license?: string;
-  /** Stops between pairs (the sequence is then not written). */
-  signal?: AbortSignal;
+  /** Polled between pairs: true ends the run, keeping the pairs made so far. */
+  shouldStop?: () => boolean;
+  /** Largest frame or photo accepted, in pixels. */
+  maxPixels?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -55,9 +59,9 @@ function streamSeed(seed: number, name: string): number {
 
 interface SharpImage { name: string; width: number; height: number; rgb: Uint8Array }
 
-async function* photos(dir: string): AsyncGenerator<SharpImage> {
+async function* photos(dir: string, maxPixels?: number): AsyncGenerator<SharpImage> {
   for (const file of await listFrames(dir)) {
-    const image = await readImage(path.join(dir, file));
+    const image = await readImage(path.join(dir, file), { maxPixels });
     yield { name: path.parse(file).name, width: image.width, height: image.height, rgb: toUint8(image) };
   }
 }
@@ -84,7 +88,7 @@ function kernelImage(kernel: Kernel): Uint8Array {
   return rgb;
 }
 
-export async function synthesizeKernels(options: KernelSynthOptions): Promise<{ dir: string; names: string[] }> {
+export async function synthesizeKernels(options: KernelSynthOptions): Promise<{ dir: string; names: string[]; stopped: boolean }> {
   if ((options.images === undefined) === (options.video === undefined)) throw new UserError('--kernels needs --images DIR or --video FILE (one of them)');
   const split = options.split ?? 'train';
   if (split !== 'train' && split !== 'test') throw new UserError(`--split must be train or test, got ${String(split)}`);
@@ -105,15 +109,21 @@ export async function synthesizeKernels(options: KernelSynthOptions): Promise<{ 
   }
   await checkHeldOut(options.out, split, sources);
 
+  const entry = `${split}/${seq}`;
+  await claimDatasetEntry(options.out, entry);
   const dir = path.join(options.out, split, seq);
   const names: string[] = [];
+  let stopped = false;
   const kernels: Record<string, Kernel['params'] & { size: number; noiseGain: number; noiseRead: number }> = {};
-  await writeDirAtomic(dir, async (tmp) => {
+  await writeDirAtomic(dir, sequenceOwnership(options.out, entry), async (tmp) => {
     for (const sub of ['blur', 'blur_gamma', 'sharp', 'kernel']) await fs.mkdir(path.join(tmp, sub));
-    const images = options.images !== undefined ? photos(options.images) : videoFrames(options, seq);
+    const images = options.images !== undefined ? photos(options.images, options.maxPixels) : videoFrames(options, seq);
     for await (const image of images) {
+      if (options.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
       for (let j = 0; j < o.count; j++) {
-        throwIfAborted(options.signal);
         const rng = new Rng(streamSeed(seed, `${image.name}#${j}`));
         const kernel = randomKernel(rng, { minLength: o.minLength, maxLength: o.maxLength });
         if (kernel.size >= Math.min(image.width, image.height) / 2) {
@@ -136,8 +146,8 @@ export async function synthesizeKernels(options: KernelSynthOptions): Promise<{ 
   });
   await recordSequence(options.out, {
     split, seq, kind: 'kernels', sources, license: options.license ?? 'not stated', pairs: names.length,
-    settings: { count: o.count, seed, length: [o.minLength, o.maxLength], noise: { gain: o.noiseGain, read: o.noiseRead }, gamma, stride: options.stride, range: options.range, size: options.size },
+    settings: { ...(stopped ? { stopped: true } : {}), count: o.count, seed, length: [o.minLength, o.maxLength], noise: { gain: o.noiseGain, read: o.noiseRead }, gamma, stride: options.stride, range: options.range, size: options.size },
     created: new Date().toISOString(),
   });
-  return { dir, names };
+  return { dir, names, stopped };
 }

@@ -6,27 +6,18 @@
 // did from 120 fps; the sharp image is always a stored frame, never an interpolated one.
 // `exposureMs` gives the window as a shutter time instead of a frame count.
 // Output: ROOT/<split>/<seq>/{blur,blur_gamma,sharp}/<seq>_<frame>.png, the sequence built
-// aside and renamed into place (nothing half-written survives an interruption), then
-// ROOT/manifest.json updated.
+// aside and renamed into place (a killed run leaves the older sequence whole; a run asked to
+// stop keeps the pairs made so far), then ROOT/manifest.json updated.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
+import { claimDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, fromUint8 } from '../image.js';
 import { checkHeldOut, recordSequence, sha256File } from './manifest.js';
 import { DEFAULT_GAMMA, averageFrames } from './synth.js';
 import { decodeFrames, probeVideo } from './video.js';
 
-/** Thrown between pairs when the run is interrupted; the sequence is not written. */
-export class SynthInterrupted extends UserError {
-  constructor() {
-    super('interrupted; nothing of this sequence was written');
-  }
-}
-
-export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new SynthInterrupted();
-}
 
 export interface VideoSynthOptions {
   video: string;
@@ -49,8 +40,10 @@ export interface VideoSynthOptions {
   interpolate?: number;
   gamma?: number;
   license?: string;
-  /** Stops between pairs (the sequence is then not written). */
-  signal?: AbortSignal;
+  /** Polled between pairs: true ends the run, keeping the pairs made so far. */
+  shouldStop?: () => boolean;
+  /** Largest frame or photo accepted, in pixels. */
+  maxPixels?: number;
   onProgress?: (pairs: number, frame: number, frames: number) => void;
 }
 
@@ -58,6 +51,8 @@ export interface VideoSynthResult {
   dir: string;
   names: string[];
   window: number;
+  /** Whether shouldStop ended the run early. */
+  stopped: boolean;
 }
 
 export function sequenceName(file: string, given?: string): string {
@@ -106,15 +101,21 @@ export async function synthesizeVideo(options: VideoSynthOptions): Promise<Video
   }
   const [width, height] = options.size ?? [info.width, info.height];
 
+  const entry = `${split}/${seq}`;
+  await claimDatasetEntry(options.out, entry);
   const dir = path.join(options.out, split, seq);
   const names: string[] = [];
-  await writeDirAtomic(dir, async (tmp) => {
+  let stopped = false;
+  await writeDirAtomic(dir, sequenceOwnership(options.out, entry), async (tmp) => {
     for (const sub of ['blur', 'blur_gamma', 'sharp']) await fs.mkdir(path.join(tmp, sub));
     const recent: Uint8Array[] = []; // the last `window` frames
     let index = -1; // of the newest (interpolated) frame, from the range's first frame
     for await (const frame of decodeFrames(info, { range: [first, last], size: [width, height], interpolate: k })) {
       index++;
-      throwIfAborted(options.signal);
+      if (options.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
       recent.push(frame);
       if (recent.length > window) recent.shift();
       options.onProgress?.(names.length, Math.floor(index / k) + 1, stored);
@@ -129,12 +130,12 @@ export async function synthesizeVideo(options: VideoSynthOptions): Promise<Video
       await fs.writeFile(path.join(tmp, 'sharp', name), image(recent[half]));
       names.push(name);
     }
-    if (names.length === 0) throw new UserError(`${options.video}: frames ${first}..${last} give no full window of ${window} frames${k > 1 ? ` (x${k} interpolated)` : ''}`);
+    if (names.length === 0 && !stopped) throw new UserError(`${options.video}: frames ${first}..${last} give no full window of ${window} frames${k > 1 ? ` (x${k} interpolated)` : ''}`);
   });
   await recordSequence(options.out, {
     split, seq, kind: 'video', sources: [source], license: options.license ?? 'not stated', pairs: names.length,
-    settings: { window, exposureMs: options.exposureMs, interpolate: k, stride, range: [first, last], size: [width, height], gamma, fps: info.fps },
+    settings: { window, exposureMs: options.exposureMs, interpolate: k, stride, range: [first, last], size: [width, height], gamma, fps: info.fps, ...(stopped ? { stopped: true } : {}) },
     created: new Date().toISOString(),
   });
-  return { dir, names, window };
+  return { dir, names, window, stopped };
 }

@@ -8,12 +8,16 @@
 // window must be odd so that it has a middle frame. Output, for each window:
 //   ROOT/<split>/<SEQ>/{blur,blur_gamma,sharp}/<middle frame's name>.png
 // All values are computed in float64 from the 8-bit frames and rounded half to even once.
-// The sequence folder is built aside and renamed into place (writeDirAtomic): an
-// interrupted run leaves no partial sequence; a finished one replaces an older one.
+// The sequence folder is built aside and renamed into place (writeDirAtomic): a killed run
+// leaves no partial sequence; a finished one replaces an older one, but only one netc wrote
+// (ROOT/manifest.json lists it: data/dataset-root.ts). A run asked to stop (`shouldStop`,
+// SIGINT/SIGTERM in the CLI) ends after the current pair and keeps the pairs made so far as
+// the sequence (none made: nothing changes).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
+import { claimDatasetEntry, recordDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, readImage, roundHalfEven, toUint8, type RgbImage } from '../image.js';
 
 export interface SynthOptions {
@@ -29,7 +33,11 @@ export interface SynthOptions {
   split?: 'train' | 'test';
   /** Sequence name; default: the frames folder's name. */
   seq?: string;
+  /** Largest frame accepted, in pixels (readImage's maxPixels). */
+  maxPixels?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Polled between pairs: true stops the run, keeping the pairs made so far. */
+  shouldStop?: () => boolean;
 }
 
 export interface SynthResult {
@@ -37,6 +45,10 @@ export interface SynthResult {
   dir: string;
   /** File names of the pairs written (the middle frames' names, as .png). */
   names: string[];
+  /** Pairs the frames make (names.length unless stopped). */
+  total: number;
+  /** Whether shouldStop ended the run early. */
+  stopped: boolean;
 }
 
 export const DEFAULT_WINDOW = 7;
@@ -94,7 +106,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const split = options.split ?? 'train';
   if (split !== 'train' && split !== 'test') throw new UserError(`--split must be train or test, got ${String(split)}`);
   const seq = options.seq ?? path.basename(path.resolve(options.frames));
-  if (!seq || seq.includes('/') || seq.includes('\\') || seq === '.' || seq === '..') throw new UserError(`--seq ${seq}: not a usable folder name`);
+  if (!seq || seq.includes('/') || seq.includes('\\') || seq.startsWith('.')) throw new UserError(`--seq ${seq}: not a usable folder name`);
 
   const all = await listFrames(options.frames);
   const [first, last] = options.range ?? [1, all.length];
@@ -115,7 +127,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     let image = loaded.get(index);
     if (!image) {
       const file = path.join(options.frames, names[index]);
-      image = await readImage(file);
+      image = await readImage(file, { maxPixels: options.maxPixels });
       if (!size) size = { width: image.width, height: image.height, name: names[index] };
       else if (image.width !== size.width || image.height !== size.height) {
         throw new UserError(`${file}: ${image.width}x${image.height}, but ${size.name} is ${size.width}x${size.height}; all frames must have one size`);
@@ -126,10 +138,18 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   };
 
   const dir = path.join(options.out, split, seq);
+  const entry = `${split}/${seq}`;
+  await claimDatasetEntry(options.out, entry);
   const written: string[] = [];
-  await writeDirAtomic(dir, async (tmp) => {
+  let stopped = false;
+  await writeDirAtomic(dir, sequenceOwnership(options.out, entry), async (tmp) => {
     for (const sub of ['blur', 'blur_gamma', 'sharp']) await fs.mkdir(path.join(tmp, sub));
     for (const [done, start] of starts.entries()) {
+      if (options.shouldStop?.()) {
+        stopped = true;
+        if (written.length === 0) throw new StoppedBeforeAnyPair();
+        break;
+      }
       for (const index of loaded.keys()) if (index < start) loaded.delete(index); // keep memory to one window
       const window8: Uint8Array[] = [];
       for (let i = start; i < start + window; i++) window8.push(await frame(i));
@@ -144,6 +164,16 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       written.push(name);
       options.onProgress?.(done + 1, starts.length);
     }
+  }).catch((err: unknown) => {
+    if (!(err instanceof StoppedBeforeAnyPair)) throw err;
   });
-  return { dir, names: written };
+  if (written.length > 0) {
+    await recordDatasetEntry(options.out, entry, {
+      frames: path.resolve(options.frames), range: [first, last], window, stride, gamma, pairs: written.length,
+      ...(stopped ? { stoppedAfter: `${written.length} of ${starts.length} pairs` } : {}), createdAt: new Date().toISOString(),
+    });
+  }
+  return { dir, names: written, total: starts.length, stopped };
 }
+
+class StoppedBeforeAnyPair extends Error {}

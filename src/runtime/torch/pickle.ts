@@ -53,16 +53,26 @@ interface StorageType {
 }
 type Callable = { kind: 'callable'; name: string; call: (args: unknown[]) => unknown };
 
+const MAX_DIMS = 8;
+
+/** An integer that JavaScript numbers hold exactly (larger ones cannot be a real size). */
 function asInt(value: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'bigint') return Number(value);
-  throw new PickleFormatError(`${what}: expected an integer`);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  throw new PickleFormatError(`${what}: expected an integer, got ${typeof value === 'bigint' || typeof value === 'number' ? String(value) : typeof value}`);
+}
+
+/** Only strings are turned into text: String() of a list that holds itself (through the
+ *  memo) many times over would take exponential time. */
+function asString(value: unknown, what: string): string {
+  if (typeof value === 'string') return value;
+  throw new PickleFormatError(`${what}: expected a string`);
 }
 
 function rebuildTensor(args: unknown[]): TorchTensor {
   const [storage, offset, size, stride] = args;
   if (!storage || (storage as TorchStorage).kind !== 'storage') throw new PickleFormatError('tensor without a storage');
   if (!Array.isArray(size) || !Array.isArray(stride)) throw new PickleFormatError('tensor without size/stride');
+  if (size.length !== stride.length || size.length > MAX_DIMS) throw new PickleFormatError(`tensor with ${size.length} sizes and ${stride.length} strides`);
   return {
     kind: 'tensor',
     storage: storage as TorchStorage,
@@ -100,7 +110,10 @@ export function unpickle(data: Uint8Array, persistentLoad: PersistentLoad): unkn
   const marks: unknown[][] = [];
   const memo = new Map<number, unknown>();
 
+  // Every length in the data is checked here before use: a negative or oversized one
+  // (a BINSTRING of length -5 would otherwise step back and loop forever) is an error.
   const need = (n: number) => {
+    if (!Number.isSafeInteger(n) || n < 0) throw new PickleFormatError(`invalid length ${n} at byte ${pos}`);
     if (pos + n > data.length) throw new PickleFormatError('pickle data is truncated');
   };
   const u8 = () => (need(1), data[pos++]);
@@ -167,7 +180,7 @@ export function unpickle(data: Uint8Array, persistentLoad: PersistentLoad): unkn
       case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; } // TUPLE3
       case 0x64: { const items = popMark(); const d = new PyDict(); setItems(d, items); stack.push(d); break; } // DICT
       case 0x61: { const v = pop(); const list = top(); if (!Array.isArray(list)) throw new PickleFormatError('APPEND to a non-list'); list.push(v); break; }
-      case 0x65: { const items = popMark(); const list = top(); if (!Array.isArray(list)) throw new PickleFormatError('APPENDS to a non-list'); list.push(...items); break; }
+      case 0x65: { const items = popMark(); const list = top(); if (!Array.isArray(list)) throw new PickleFormatError('APPENDS to a non-list'); for (const item of items) list.push(item); break; }
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
       case 0x4a: stack.push(i32()); break; // BININT
@@ -187,7 +200,7 @@ export function unpickle(data: Uint8Array, persistentLoad: PersistentLoad): unkn
       case 0x42: stack.push(bytes(u32())); break; // BINBYTES
       case 0x43: stack.push(bytes(u8())); break; // SHORT_BINBYTES
       case 0x63: { const module = line(); const name = line(); stack.push(resolveGlobal(module, name)); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); stack.push(resolveGlobal(String(module), String(name))); break; } // STACK_GLOBAL
+      case 0x93: { const name = pop(); const module = pop(); stack.push(resolveGlobal(asString(module, 'global module'), asString(name, 'global name'))); break; } // STACK_GLOBAL
       case 0x71: memo.set(u8(), top()); break; // BINPUT
       case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
       case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
@@ -219,5 +232,9 @@ export function parseStoragePid(pid: unknown): TorchStorage {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new PickleFormatError('unexpected persistent id');
   const type = pid[1] as StorageType;
   if (!type || type.kind !== 'storage_type') throw new PickleFormatError('persistent id without a storage type');
-  return { kind: 'storage', dtype: type.dtype, key: String(pid[2]), numel: asInt(pid[4], 'storage size') };
+  const key = pid[2];
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(key)) throw new PickleFormatError('persistent id with an invalid storage key');
+  const numel = asInt(pid[4], 'storage size');
+  if (numel < 0) throw new PickleFormatError(`storage '${key}' has a negative size ${numel}`);
+  return { kind: 'storage', dtype: type.dtype, key, numel };
 }

@@ -11,7 +11,7 @@
 // discriminator's parameters and moments; its meta holds the spec hash, the --set values,
 // the step and `extra`: seed, the batch loader's RNG state, the training time. Resuming
 // restores all of it, so the resumed losses equal those of an unbroken run.
-// Stopping: `shouldStop()` is polled between updates (SIGINT): the run saves a checkpoint and
+// Stopping: `shouldStop()` is polled between updates (SIGINT, SIGTERM): the run saves a checkpoint and
 // returns 'interrupted'. A non-finite loss throws NonFiniteLossError (a UserError) naming the
 // step, the term and the last good checkpoint; nothing is saved after it.
 import { promises as fs } from 'node:fs';
@@ -23,7 +23,8 @@ import { BatchLoader, type BatchLoaderState } from '../data/batches.js';
 import { PairDataset, type BlurKind } from '../data/dataset.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage } from '../deblur.js';
 import { evaluate, type EvalResult } from '../evaluate.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { TEMP_NAME, writeFileAtomic } from '../fsutil.js';
+import { Rng } from '../data/rng.js';
 import type { HostArray } from '../params.js';
 import { tf } from '../tf.js';
 import { linePlot, type Series } from './plot.js';
@@ -127,15 +128,31 @@ async function pruneCheckpoints(runDir: string, keep: number): Promise<void> {
   }
 }
 
-/** Removes what a killed run can leave behind: temp checkpoint directories, checkpoints
- *  being deleted, temp files of atomic writes (all named with a leading dot). */
+/** Removes what a killed run can leave behind, and nothing else: netc's temp names of
+ *  atomic writes (fsutil.ts TEMP_NAME) and checkpoints being deleted (`.step-N.deleting`). */
 async function removeLeftovers(runDir: string): Promise<void> {
   for (const dir of [runDir, path.join(runDir, 'checkpoints')]) {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      if (/^\..*\.(tmp|tmp\.old|deleting)$/.test(name)) await fs.rm(path.join(dir, name), { recursive: true, force: true });
+      if (TEMP_NAME.test(name) || /^\.step-\d+\.deleting$/.test(name)) await fs.rm(path.join(dir, name), { recursive: true, force: true });
     }
   }
+}
+
+/** The trainer's part of a checkpoint's meta, checked (a hand-edited or damaged model.json
+ *  is a clear error, not a crash). */
+function trainExtra(checkpoint: Checkpoint): TrainExtra {
+  const extra = checkpoint.meta.extra as Partial<TrainExtra> | undefined;
+  const where = `${checkpoint.dir}/model.json: netc.extra`;
+  if (!extra?.loader) throw new UserError(`${checkpoint.dir}: not a training checkpoint (no data loader state); it can be used as --weights but not resumed`);
+  if (!Number.isSafeInteger(extra.seed) || (extra.seed as number) < 0) throw new UserError(`${where}.seed: not a non-negative integer`);
+  if (extra.time !== undefined && !(typeof extra.time === 'number' && extra.time >= 0)) throw new UserError(`${where}.time: not a number of seconds`);
+  try {
+    Rng.fromState(extra.loader.rng);
+  } catch {
+    throw new UserError(`${where}.loader: not a saved data loader state`);
+  }
+  return extra as TrainExtra;
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -168,8 +185,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       if (meta.specHash !== program.sourceHash) {
         throw new UserError(`${dir}: saved from a different version of ${meta.specFile} (the file changed since); resume needs the same model file`);
       }
-      const extra = meta.extra as unknown as TrainExtra | undefined;
-      if (!extra?.loader) throw new UserError(`${dir}: not a training checkpoint (no data loader state); it can be used as --weights but not resumed`);
+      const extra = trainExtra(options.resumeFrom);
       await removeLeftovers(runDir);
       trainer.restore(meta, params, slots);
       loaderState = extra.loader;
