@@ -11,27 +11,20 @@
 // Runs keep their checkpoints in RUNDIR/checkpoints/step-XXXXXXX/ (7 digits, zero padded);
 // `--weights RUNDIR` means the highest step there.
 // Directories are written atomically (built in a temp dir, then renamed into place).
+// Parsing and checking without the file system: checkpoint-format.ts.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { writeDirAtomic } from './fsutil.js';
-import { listParams, paramsFromArrays, type HostArray, type ParamInfo, type ParamMap } from './params.js';
+import {
+  checkFits, decodeGroup, MODEL_JSON, OPTIMIZER_FILE, parseModelJson, WEIGHTS_FILE, CHECKPOINT_FORMAT,
+  type CheckpointMeta, type ManifestGroup, type ModelJson,
+} from './checkpoint-format.js';
+import { paramsFromArrays, type HostArray, type ParamMap } from './params.js';
 import { tf } from './tf.js';
 
-export const CHECKPOINT_FORMAT = 'netc-checkpoint';
-const MODEL_JSON = 'model.json';
-const WEIGHTS_FILE = 'weights.bin';
-const OPTIMIZER_FILE = 'optimizer.bin';
-
-export interface CheckpointMeta {
-  specFile: string;
-  specHash: string;
-  set: Record<string, number>;
-  step: number;
-  createdAt: string;
-  extra?: Record<string, unknown>;
-}
+export { CHECKPOINT_FORMAT, paramMismatches, type CheckpointMeta } from './checkpoint-format.js';
 
 export interface Checkpoint {
   /** The directory it was read from. */
@@ -44,16 +37,6 @@ export interface Checkpoint {
 
 /** What saveCheckpoint takes: tensors (any backend) or host arrays. */
 export type NamedValues = Map<string, tf.Tensor | HostArray>;
-
-interface ManifestGroup {
-  paths: string[];
-  weights: { name: string; shape: number[]; dtype: 'float32' }[];
-}
-interface ModelJson {
-  format: string;
-  weightsManifest: ManifestGroup[];
-  netc: CheckpointMeta;
-}
 
 export function checkpointMeta(program: Program, step: number, extra?: Record<string, unknown>): CheckpointMeta {
   return {
@@ -129,79 +112,29 @@ export async function resolveCheckpointDir(weightsPath: string): Promise<string>
   throw new UserError(`${weightsPath}: neither a checkpoint (no ${MODEL_JSON}) nor a run directory with checkpoints/step-*/`);
 }
 
-function readGroup(dir: string, group: ManifestGroup, bytes: Buffer): Map<string, HostArray> {
-  const arrays = new Map<string, HostArray>();
-  let offset = 0;
-  for (const { name, shape, dtype } of group.weights) {
-    if (dtype !== 'float32') throw new UserError(`${dir}: tensor '${name}' has dtype ${dtype}; only float32 is supported`);
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (offset + size * 4 > bytes.length) throw new UserError(`${path.join(dir, group.paths[0])}: truncated (tensor '${name}' reaches past the end)`);
-    const data = new Float32Array(size);
-    for (let i = 0; i < size; i++) data[i] = bytes.readFloatLE(offset + i * 4);
-    arrays.set(name, { shape, data });
-    offset += size * 4;
-  }
-  if (offset !== bytes.length) throw new UserError(`${path.join(dir, group.paths[0])}: ${bytes.length - offset} bytes more than the manifest describes`);
-  return arrays;
-}
-
 /** Reads a checkpoint (or a run's latest) without checking it against a model. */
 export async function readCheckpoint(weightsPath: string): Promise<Checkpoint> {
   const dir = await resolveCheckpointDir(weightsPath);
-  let model: ModelJson;
-  try {
-    model = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as ModelJson;
-  } catch (err) {
-    throw new UserError(`${path.join(dir, MODEL_JSON)}: not valid JSON (${(err as Error).message})`);
-  }
-  if (model.format !== CHECKPOINT_FORMAT || !Array.isArray(model.weightsManifest) || !model.netc) {
-    throw new UserError(`${path.join(dir, MODEL_JSON)}: not a netc checkpoint (format '${String(model.format)}')`);
-  }
+  const modelFile = path.join(dir, MODEL_JSON);
+  const text = await fs.readFile(modelFile, 'utf8').catch((err: Error) => {
+    throw new UserError(`${modelFile}: cannot read (${err.message})`);
+  });
+  const model = parseModelJson(text, modelFile);
   const groups: Map<string, HostArray>[] = [];
   for (const group of model.weightsManifest) {
     const file = path.join(dir, group.paths[0]);
     const bytes = await fs.readFile(file).catch(() => {
       throw new UserError(`${file}: missing (listed in ${MODEL_JSON})`);
     });
-    groups.push(readGroup(dir, group, bytes));
+    groups.push(decodeGroup(file, dir, group, bytes));
   }
   return { dir, meta: model.netc, params: groups[0] ?? new Map(), slots: groups[1] ?? new Map() };
-}
-
-const formatShape = (shape: number[]) => `[${shape.join(', ')}]`;
-
-/** Every difference between the expected parameters and `found`, one line each. */
-export function paramMismatches(expected: ParamInfo[], found: Map<string, { shape: number[] }>): string[] {
-  const lines: string[] = [];
-  const expectedNames = new Set(expected.map((p) => p.name));
-  for (const { name, shape } of expected) {
-    const actual = found.get(name);
-    if (!actual) lines.push(`missing: ${name} ${formatShape(shape)}`);
-    else if (formatShape(actual.shape) !== formatShape(shape)) {
-      lines.push(`wrong shape: ${name}: expected ${formatShape(shape)}, found ${formatShape(actual.shape)}`);
-    }
-  }
-  for (const [name, { shape }] of found) if (!expectedNames.has(name)) lines.push(`unexpected: ${name} ${formatShape(shape)}`);
-  return lines;
-}
-
-function describeProgram(program: Program): string {
-  const sets = Object.entries(program.overrides).map(([k, v]) => `${k}=${v}`);
-  return sets.length ? `${program.file} with --set ${sets.join(' ')}` : program.file;
 }
 
 /** Reads a checkpoint and checks it against the program's generator (or `graphName`);
  *  throws one UserError listing every mismatch. */
 export async function loadCheckpointFor(program: Program, weightsPath: string, graphName = program.generator): Promise<{ checkpoint: Checkpoint; params: ParamMap }> {
   const checkpoint = await readCheckpoint(weightsPath);
-  const graph = program.models[graphName];
-  const mismatches = paramMismatches(listParams(graph), checkpoint.params);
-  if (mismatches.length > 0) {
-    const from = checkpoint.meta.specFile ? ` (saved from ${checkpoint.meta.specFile}${Object.keys(checkpoint.meta.set ?? {}).length ? ' with --set ' + Object.entries(checkpoint.meta.set).map(([k, v]) => `${k}=${v}`).join(' ') : ''})` : '';
-    throw new UserError(
-      `${checkpoint.dir}: checkpoint${from} does not fit model '${graphName}' of ${describeProgram(program)}: ${mismatches.length} mismatch${mismatches.length > 1 ? 'es' : ''}\n  ` +
-        mismatches.join('\n  '),
-    );
-  }
+  checkFits(program, graphName, checkpoint.dir, checkpoint.meta, checkpoint.params);
   return { checkpoint, params: paramsFromArrays(checkpoint.params) };
 }

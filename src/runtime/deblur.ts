@@ -16,7 +16,7 @@
 import type { Graph, Program } from '../compiler/ir.js';
 import { UserError } from '../errors.js';
 import { walkNodes } from '../compiler/walk.js';
-import { webglConvPixelLimit } from './backends/webgl.js';
+import { webglConvPixelLimit } from './backends/webgl-limit.js';
 import { runGraph, type ParamSource } from './execute.js';
 import { tf } from './tf.js';
 

@@ -11,7 +11,7 @@ import type {
   PixelShuffleAttrs,
   PyramidDownAttrs,
 } from '../compiler/ir.js';
-import { conv2dWithPostOps } from './backends/onednn.js';
+import { conv2dWithPostOps } from './conv.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
 
