@@ -5,7 +5,7 @@ import { emitDot } from '../compiler/emit/dot.js';
 import { emitOnnx, type WeightSource } from '../compiler/emit/onnx.js';
 import { UserError } from '../errors.js';
 import type { Program } from '../compiler/ir.js';
-import { summarize, type Summary } from '../compiler/summary.js';
+import { gflop, int, mb, shape, summarize, type Summary } from '../compiler/summary.js';
 import { writeFileAtomic } from '../runtime/fsutil.js';
 import { collectSet, compileForCli, parseSize } from './options.js';
 
@@ -71,10 +71,6 @@ async function checkpointWeights(prog: Program, dir: string): Promise<WeightSour
   return (spec) => checkpoint.params.get(spec.name)?.data;
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
-const gflop = (n: number) => (n / 1e9).toFixed(2);
-const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-const shape = (s: number[]) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : s.slice(1).join('x'));
 
 function formatSummary(s: Summary, prog: Program): string {
   const lines: string[] = [];

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   synth: async () => (await import('./synth.js')).registerSynth,
   train: async () => (await import('./train.js')).registerTrain,
   eval: async () => (await import('./eval.js')).registerEval,
+  web: async () => (await import('./web.js')).registerWeb,
 };
 /** Commands registered together by one module. */
 const ALIASES: Record<string, string> = { diff: 'compile' };

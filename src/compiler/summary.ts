@@ -44,3 +44,9 @@ export function summarize(prog: Program): Summary {
     loss: prog.loss?.terms.map((t) => t.name),
   };
 }
+
+/** Number formats of the cost table (CLI and page alike). */
+export const int = (n: number) => n.toLocaleString('en-US');
+export const gflop = (n: number) => (n / 1e9).toFixed(2);
+export const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+export const shape = (s: number[]) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : s.slice(1).join('x'));

@@ -87,7 +87,7 @@ function describeProgram(program: Program): string {
 
 /** Throws one UserError listing every mismatch between a checkpoint's parameters and the
  *  program's graph `graphName`. */
-export function checkFits(program: Program, graphName: string, dir: string, meta: CheckpointMeta, params: Map<string, HostArray>): void {
+export function checkFits(program: Program, graphName: string, dir: string, meta: CheckpointMeta, params: Map<string, { shape: number[] }>): void {
   const mismatches = paramMismatches(listParams(program.models[graphName]), params);
   if (mismatches.length === 0) return;
   const from = meta.specFile ? ` (saved from ${meta.specFile}${Object.keys(meta.set ?? {}).length ? ' with --set ' + Object.entries(meta.set).map(([k, v]) => `${k}=${v}`).join(' ') : ''})` : '';
