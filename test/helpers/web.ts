@@ -121,3 +121,25 @@ export function pixelAgreement(a: Uint8Array, b: Uint8Array, levels = 1): { with
   }
   return { within: ok / (a.length / 3), maxDiff };
 }
+
+function crc32(bytes: Uint8Array): number {
+  let crc = ~0;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}
+
+/** The PNG with a gAMA chunk (file gamma `gamma`) after its header: a colour-managed
+ *  decoder changes its pixels, netc must not. */
+export function withGammaChunk(png: Buffer, gamma: number): Buffer {
+  const body = Buffer.alloc(8);
+  body.write('gAMA', 0, 'latin1');
+  body.writeUInt32BE(Math.round(gamma * 100000), 4);
+  const chunk = Buffer.alloc(16);
+  chunk.writeUInt32BE(4, 0);
+  body.copy(chunk, 4);
+  chunk.writeUInt32BE(crc32(body), 12);
+  return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]);
+}
