@@ -21,7 +21,8 @@ function chooseModel(flags: WebFlags, root: string): { model: string; weights?: 
   if (flags.weights && !flags.model) throw new UserError('--weights needs --model (the file the weights belong to)');
   if (flags.model) return { model: flags.model, weights: flags.weights, reason: flags.weights ? undefined : 'none given (start netc web with --weights DIR)' };
   const bundled = path.join(root, DEFAULT_WEB_MODEL.model);
-  const relative = (p: string) => path.relative(process.cwd(), p) || '.';
+  // As the user would type it: relative to the working directory when inside it.
+  const relative = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p));
   if (existsSync(bundled)) {
     const weights = path.join(root, DEFAULT_WEB_MODEL.weights);
     if (existsSync(weights)) return { model: relative(bundled), weights: relative(weights) };
