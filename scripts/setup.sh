@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: headless-gl's build and Xvfb (WebGL backend), oneDNN (fast CPU
-# backend), Graphviz (DOT), Python's onnx/numpy/skimage (independent checks in tests).
+# backend), Graphviz (DOT), Python's onnx/numpy/skimage (independent checks in tests),
+# chromium (the playground page's browser tests, through playwright-core).
 APT_PACKAGES=(
   build-essential pkg-config python3 libxi-dev libglu1-mesa-dev libglew-dev libx11-dev libxext-dev
   xvfb xauth libgl1-mesa-dri libdnnl-dev graphviz python3-onnx python3-numpy python3-skimage python3-pil
+  chromium fonts-liberation
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -2,14 +2,8 @@
 // same functions on the same data must agree within 1e-4 relative, forward and gradients.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/runtime/tf.js';
-import {
-  ONEDNN_BACKEND,
-  conv2dWithPostOps,
-  oneDnnInfo,
-  registerOneDnnBackend,
-  releaseOneDnnMemory,
-  type ConvPostOps,
-} from '../src/runtime/backends/onednn.js';
+import { ONEDNN_BACKEND, oneDnnInfo, registerOneDnnBackend, releaseOneDnnMemory } from '../src/runtime/backends/onednn.js';
+import { conv2dWithPostOps, type ConvPostOps } from '../src/runtime/conv.js';
 
 const PLAIN = 'cpu';
 type Pad4 = [number, number, number, number];

@@ -1,11 +1,11 @@
 // `netc compile` and `netc diff`: check a model file, infer shapes, print what it costs,
 // export DOT / ONNX.
 import type { Command } from 'commander';
-import { graphCost, type GraphCost } from '../compiler/cost.js';
 import { emitDot } from '../compiler/emit/dot.js';
 import { emitOnnx, type WeightSource } from '../compiler/emit/onnx.js';
 import { UserError } from '../errors.js';
 import type { Program } from '../compiler/ir.js';
+import { gflop, int, mb, shape, summarize, type Summary } from '../compiler/summary.js';
 import { writeFileAtomic } from '../runtime/fsutil.js';
 import { collectSet, compileForCli, parseSize } from './options.js';
 
@@ -73,52 +73,6 @@ export async function checkpointWeights(prog: Program, dir: string): Promise<Wei
   return (spec) => checkpoint.params.get(spec.name)?.data;
 }
 
-export interface Summary {
-  model: string;
-  file: string;
-  input: number[];
-  params: number;
-  flops: number;
-  convs: number;
-  scales: number;
-  outputs: { name: string; shape: number[] }[];
-  receptiveField: Record<string, number | null>;
-  peakActivationBytes: number;
-  discriminator?: { model: string; params: number; flops: number; convs: number };
-  constants: Record<string, number>;
-  rows: GraphCost['rows'];
-  train?: Program['train'];
-  loss?: string[];
-}
-
-export function summarize(prog: Program): Summary {
-  const g = prog.models[prog.generator];
-  const cost = graphCost(g);
-  const d = prog.discriminator ? prog.models[prog.discriminator] : undefined;
-  const dc = d ? graphCost(d) : undefined;
-  return {
-    model: prog.generator,
-    file: prog.file,
-    input: g.inputs[0].shape,
-    params: cost.params,
-    flops: cost.flops,
-    convs: cost.convs,
-    scales: prog.constants.scales ?? g.outputs.length,
-    outputs: g.outputs.map((o) => ({ name: o.name, shape: o.shape })),
-    receptiveField: Object.fromEntries(Object.entries(cost.receptiveField).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
-    peakActivationBytes: cost.peakActivationBytes,
-    discriminator: d && dc ? { model: d.name, params: dc.params, flops: dc.flops, convs: dc.convs } : undefined,
-    constants: prog.constants,
-    rows: cost.rows,
-    train: prog.train,
-    loss: prog.loss?.terms.map((t) => t.name),
-  };
-}
-
-const int = (n: number) => n.toLocaleString('en-US');
-const gflop = (n: number) => (n / 1e9).toFixed(2);
-const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-const shape = (s: number[]) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : s.slice(1).join('x'));
 
 function formatSummary(s: Summary, prog: Program): string {
   const lines: string[] = [];

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   eval: async () => (await import('./eval.js')).registerEval,
   export: async () => (await import('./export.js')).registerExport,
   sweep: async () => (await import('./sweep.js')).registerSweep,
+  web: async () => (await import('./web.js')).registerWeb,
 };
 /** Commands registered together by one module. */
 const ALIASES: Record<string, string> = { diff: 'compile' };

@@ -1,68 +1,15 @@
-// The compiler's entry points: source text -> checked, shape-inferred, fused Program.
-// Pipeline: parse (grammar/) -> AST -> validate (one rule per file) -> elaborate (shapes,
-// IR) -> fuse (schedule). `debug` prints each stage (NETC_DEBUG=1..3 on the CLI).
+// The compiler's entry points for Node: source text or a file -> checked, shape-inferred,
+// fused Program. The pipeline itself is in pipeline.ts (no Node-only modules; the browser
+// playground uses it directly); this module adds reading files and node:crypto's sha256.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { CompileError, DiagnosticBag, type Diagnostic } from './diagnostics.js';
-import { elaborate } from './elaborate.js';
-import { fuseGraph } from './fuse.js';
-import type { Program } from './ir.js';
-import { parseDocument } from './parse.js';
-import type { Document } from './ast.js';
-import { validate } from './validation/index.js';
+import { compileSourceWith, type CompileOptions, type CompileResult } from './pipeline.js';
 
-export interface CompileOptions {
-  /** [H, W] of the generator input; default 256x256. */
-  input?: [number, number];
-  /** Top-level constant overrides (`--set blocks=9`). */
-  set?: Record<string, number>;
-  /** Run the fusion pass (default true). */
-  fuse?: boolean;
-  /** Called with each stage's result: 'ast', 'ir', 'fused'. */
-  debug?: (stage: string, value: unknown) => void;
-}
-
-export interface CompileResult {
-  program: Program;
-  /** Warnings (errors throw CompileError). */
-  diagnostics: Diagnostic[];
-  source: string;
-}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function compileSource(source: string, file: string, options: CompileOptions = {}): CompileResult {
-  const report = new DiagnosticBag();
-  const doc = parseDocument(source, file, report);
-  if (doc) {
-    options.debug?.('ast', doc.declarations);
-    validate(doc, report);
-  }
-  const fail = () => new CompileError(report.sorted(), source);
-  if (!doc) throw fail();
-  checkOverrides(doc, options.set ?? {});
-  // Elaboration runs even after validation errors (their values become poison), so shape
-  // and type errors elsewhere in the file are reported in the same run.
-  const input = options.input ?? [256, 256];
-  const sourceHash = createHash('sha256').update(source).digest('hex');
-  let program = elaborate(doc, { input, set: options.set ?? {}, sourceHash }, report);
-  if (!program || report.hasErrors) throw fail();
-  options.debug?.('ir', program);
-  if (options.fuse !== false) {
-    program = { ...program, models: Object.fromEntries(Object.entries(program.models).map(([k, g]) => [k, fuseGraph(g)])) };
-    options.debug?.('fused', program);
-  }
-  return { program, diagnostics: report.sorted(), source };
-}
-
-/** `--set NAME=VALUE` must name a top-level constant of the file. */
-function checkOverrides(doc: Document, set: Record<string, number>): void {
-  const constants = doc.declarations.flatMap((d) => (d.kind === 'const' ? [d.name.name] : []));
-  for (const name of Object.keys(set)) {
-    if (!constants.includes(name)) {
-      const known = constants.length ? `its constants: ${constants.join(', ')}` : 'it has no constants';
-      throw new UserError(`--set ${name}=${set[name]}: ${doc.file} has no top-level constant '${name}' (${known})`);
-    }
-  }
+  return compileSourceWith(sha256, source, file, options);
 }
 
 export function compileFile(file: string, options: CompileOptions = {}): CompileResult {
@@ -76,5 +23,6 @@ export function compileFile(file: string, options: CompileOptions = {}): Compile
   return compileSource(source, file, options);
 }
 
+export type { CompileOptions, CompileResult } from './pipeline.js';
 export { CompileError, formatDiagnostics } from './diagnostics.js';
 export type { Program } from './ir.js';

@@ -20,10 +20,10 @@ import { CHECKPOINT_OUTPUT, writeDirAtomic } from './fsutil.js';
 import { listParams, paramsFromArrays, type HostArray, type ParamInfo, type ParamMap } from './params.js';
 import { tf } from './tf.js';
 
+import { MODEL_JSON, OPTIMIZER_FILE, WEIGHTS_FILE, describeProgram, listLines, paramMismatches } from './checkpoint-format.js';
+
 export { CHECKPOINT_FORMAT, type CheckpointMeta };
-const MODEL_JSON = 'model.json';
-const WEIGHTS_FILE = 'weights.bin';
-const OPTIMIZER_FILE = 'optimizer.bin';
+export { listLines, paramMismatches };
 
 export interface Checkpoint {
   /** The directory it was read from. */
@@ -160,33 +160,6 @@ export async function readCheckpoint(weightsPath: string, options: ReadCheckpoin
   const groups: Map<string, HostArray>[] = [];
   for (const group of model.weightsManifest) groups.push(await readGroup(dir, group));
   return { dir, meta: model.netc, params: groups[0], slots: groups[1] ?? new Map() };
-}
-
-const formatShape = (shape: number[]) => `[${shape.join(', ')}]`;
-
-/** Lines for a message: all of them up to 100, else the first 100 and a count. */
-export function listLines(lines: string[], max = 100): string {
-  return (lines.length > max ? [...lines.slice(0, max), `... and ${lines.length - max} more`] : lines).join('\n  ');
-}
-
-/** Every difference between the expected parameters and `found`, one line each. */
-export function paramMismatches(expected: ParamInfo[], found: Map<string, { shape: number[] }>): string[] {
-  const lines: string[] = [];
-  const expectedNames = new Set(expected.map((p) => p.name));
-  for (const { name, shape } of expected) {
-    const actual = found.get(name);
-    if (!actual) lines.push(`missing: ${name} ${formatShape(shape)}`);
-    else if (formatShape(actual.shape) !== formatShape(shape)) {
-      lines.push(`wrong shape: ${name}: expected ${formatShape(shape)}, found ${formatShape(actual.shape)}`);
-    }
-  }
-  for (const [name, { shape }] of found) if (!expectedNames.has(name)) lines.push(`unexpected: ${name} ${formatShape(shape)}`);
-  return lines;
-}
-
-function describeProgram(program: Program): string {
-  const sets = Object.entries(program.overrides).map(([k, v]) => `${k}=${v}`);
-  return sets.length ? `${program.file} with --set ${sets.join(' ')}` : program.file;
 }
 
 /** Reads a checkpoint and checks it against the program's generator (or `graphName`)

@@ -18,7 +18,7 @@ import { UserError } from '../errors.js';
 import { walkNodes } from '../compiler/walk.js';
 import { sizeMultiple } from '../compiler/ops.js';
 export { sizeMultiple };
-import { webglConvPixelLimit } from './backends/webgl.js';
+import { webglConvPixelLimit } from './backends/webgl-limit.js';
 import { runGraph, type ParamSource } from './execute.js';
 import { tf } from './tf.js';
 
@@ -34,6 +34,14 @@ export interface TileOptions {
   tile: number;
   overlap: number;
   onProgress?: (done: number, total: number) => void;
+  /** Told once, before the first tile, how the image is cut. */
+  onPlan?: (plan: TilePlan) => void;
+}
+
+export interface TilePlan {
+  tileHeight: number;
+  tileWidth: number;
+  tiles: number;
 }
 
 /** Whole 1280x720 frames fit in one tile: tiling costs overlap recomputation (512 tiles
@@ -124,6 +132,7 @@ export async function deblurImage(program: Program, params: ParamSource, image: 
   const rows = tileStarts(H, tileH, options.overlap);
   const cols = tileStarts(W, tileW, options.overlap);
   const total = rows.length * cols.length;
+  options.onPlan?.({ tileHeight: tileH, tileWidth: tileW, tiles: total });
 
   const sum = new Float32Array(image.height * image.width * 3);
   const weight = new Float32Array(image.height * image.width);

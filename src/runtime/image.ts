@@ -13,16 +13,10 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
 import { PNG_MARKER, PNG_OUTPUT, writeFileAtomic } from './fsutil.js';
+import { MIN_IMAGE_SIDE, fromRgba, toUint8, type RgbImage } from './image-bytes.js';
 
-/** An RGB image: HWC, values 0..1. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Float32Array;
-}
-
-/** The smallest width or height readImage accepts. */
-export const MIN_IMAGE_SIDE = 8;
+// The image type and the value rules are shared with the browser page (image-bytes.ts).
+export { MIN_IMAGE_SIDE, fromUint8, roundHalfEven, toUint8, type RgbImage } from './image-bytes.js';
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_MAGIC = [0xff, 0xd8, 0xff];
@@ -196,40 +190,7 @@ function decodeJpeg(file: string, bytes: Buffer, checkSize: (width: number, heig
   return fromRgba(decoded.width, decoded.height, decoded.data);
 }
 
-function fromRgba(width: number, height: number, rgba: Uint8Array): RgbImage {
-  const data = new Float32Array(width * height * 3);
-  for (let p = 0, q = 0; p < data.length; p += 3, q += 4) {
-    data[p] = rgba[q] / 255;
-    data[p + 1] = rgba[q + 1] / 255;
-    data[p + 2] = rgba[q + 2] / 255;
-  }
-  return { width, height, data };
-}
-
-/** The 8-bit values of an image: clamped to [0, 1], times 255, rounded (GOPRO protocol). */
-export function toUint8(image: RgbImage): Uint8Array {
-  const out = new Uint8Array(image.data.length);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = roundHalfEven(Math.min(1, Math.max(0, image.data[i])) * 255); // NaN -> 0
-  }
-  return out;
-}
-
-/** Rounds to the nearest integer, ties to even, as numpy's and torch's round. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** Wraps 8-bit RGB values (HWC) as an RgbImage. */
-export function fromUint8(width: number, height: number, rgb: Uint8Array): RgbImage {
-  const data = new Float32Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) data[i] = rgb[i] / 255;
-  return { width, height, data };
-}
-
-/** Encodes an image as an 8-bit RGB PNG (clamped, rounded), marked as netc's own by a
- *  tEXt chunk `Software: netc` right after the header (fsutil.ts PNG_OUTPUT). */
+/** Encodes an image as an 8-bit RGB PNG (clamped, rounded) carrying netc's marker. */
 export function encodePng(image: RgbImage): Buffer {
   const png = new PNG({ width: image.width, height: image.height, colorType: 2, inputColorType: 2, inputHasAlpha: false, bitDepth: 8 });
   png.data = Buffer.from(toUint8(image).buffer);

@@ -12,7 +12,7 @@ import type {
   PyramidDownAttrs,
 } from '../compiler/ir.js';
 import { gaussianTaps } from '../compiler/ops.js';
-import { conv2dWithPostOps } from './backends/onednn.js';
+import { conv2dWithPostOps } from './conv.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
 

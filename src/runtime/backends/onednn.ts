@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfjsCpu from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType, GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import type { Activation } from '../../compiler/ir.js';
 import { stridedCopyInto, stridesOf } from '../strided.js';
 import { BufferPool } from './buffer-pool.js';
+import { applyActivation, useNativeConv, type ConvPostOps } from '../conv.js';
 import { tf } from '../tf.js';
 
 const require = createRequire(import.meta.url);
@@ -608,23 +608,9 @@ const netcConv2dGradient: GradConfig = {
   },
 };
 
-export interface ConvPostOps {
-  strides: [number, number];
-  /** Explicit zero padding [top, bottom, left, right]. */
-  pad: [number, number, number, number];
-  /** Per-channel bias, shape [outChannels]. */
-  bias?: tf.Tensor;
-  /** Added after conv + bias, before the activation; the output's shape. */
-  residual?: tf.Tensor;
-  activation?: Activation;
-  /** leaky_relu slope (default 0.01). */
-  alpha?: number;
-}
-
-/** activation(conv2d(x, filter) + bias + residual), differentiable, on NHWC / HWIO tensors.
- *  On the 'onednn' backend it is one native call forward (NetcConv2D); elsewhere it is
- *  composed from tfjs ops. */
-export function conv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvPostOps): tf.Tensor4D {
+/** activation(conv2d(x, filter) + bias + residual) as one native call forward (NetcConv2D)
+ *  on the 'onednn' backend; undefined elsewhere, and conv.ts composes it from tfjs ops. */
+function nativeConv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvPostOps): tf.Tensor4D | undefined {
   const { strides, pad, bias, residual, activation } = options;
   const alpha = options.alpha ?? 0.01;
   const [n, h, w] = x.shape;
@@ -642,17 +628,7 @@ export function conv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: 
     oh >= 1 &&
     ow >= 1 &&
     Math.min(...pad) >= 0;
-  if (!fast) {
-    let y: tf.Tensor4D = tf.fused.conv2d({
-      x,
-      filter,
-      strides,
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      bias,
-    });
-    if (residual) y = tf.add(y, residual);
-    return applyActivation(y, activation, alpha);
-  }
+  if (!fast) return undefined;
   const attrs: NetcConvAttrs = {
     geometry: [n, h, w, x.shape[3], kh, kw, oc, oh, ow, strides[0], strides[1], 1, 1, top, bottom, left, right],
     activation: fused,
@@ -667,19 +643,6 @@ export function conv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: 
   return fused === Act.None ? applyActivation(y, activation, alpha) : y;
 }
 
-function applyActivation(y: tf.Tensor4D, activation: Activation | undefined, alpha: number): tf.Tensor4D {
-  switch (activation) {
-    case undefined:
-      return y;
-    case 'relu':
-      return tf.relu(y);
-    case 'leaky_relu':
-      return tf.leakyRelu(y, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(y);
-  }
-}
-
 // ------------------------------------------------------------------ registration
 
 /** Registers the 'onednn' backend (idempotent). When the addon is missing or fails to load,
@@ -692,6 +655,7 @@ export function registerOneDnnBackend(): RegisterResult {
     registration = { ok: false, reason: `oneDNN addon unavailable: ${(err as Error).message}` };
     return registration;
   }
+  useNativeConv(nativeConv2dWithPostOps);
   // Another copy of this module (src/ and dist/ in one process) may have registered it.
   if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
     const { MathBackendCPU } = require('@tensorflow/tfjs-backend-cpu') as typeof tfjsCpu;
