@@ -6,7 +6,7 @@
 //   npm run bench -- --no-peer    # without PyTorch
 // Nothing else may run on the machine meanwhile: the numbers would be worthless.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,24 @@ function run(cmd: string, argv: string[], timeoutMs: number): unknown {
 const netcBench = (extra: string[], timeoutMs = 1_800_000) =>
   run(path.join(ROOT, 'bin/netc.js'), ['bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, number>;
 
+/** Seconds of `netc deblur` (bundled model, cpu backend) on a 1280x720 photo: the example
+ *  photo scaled up by ffmpeg, so the content is a real picture. Median of 3. */
+function deblurPhotoWallTime(): Record<string, unknown> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'netc-bench-'));
+  const photo = path.join(dir, 'photo-1280x720.png');
+  spawnSync('ffmpeg', ['-v', 'error', '-i', path.join(ROOT, 'examples/bedroom-shake-blurry.png'), '-vf', 'scale=1280:720', photo]);
+  const seconds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const r = spawnSync(path.join(ROOT, 'bin/netc.js'), ['deblur', photo, '--out', path.join(dir, `out${i}.png`)], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) return { error: r.stderr.trim().split('\n').slice(-2).join('\n') };
+    seconds.push((performance.now() - started) / 1000);
+  }
+  const sorted = [...seconds].sort((a, b) => a - b);
+  log('bundled model, netc deblur 1280x720 (s):', seconds.map((s) => s.toFixed(2)).join(' '));
+  return { input: [720, 1280], seconds: sorted[1], runsSeconds: seconds };
+}
+
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
@@ -58,12 +76,22 @@ if (!quick) {
   netc.webglTrain128 = netcBench(['--backend', 'webgl', '--input', '128x128', '--train', '--runs', '1', '--warmup', '0']);
   netc.tfjsCpuForward64 = netcBench(['--backend', 'tfjs-cpu', '--input', '64x64', '--runs', '3']);
 }
+// The bundled model (models/deblur-lite.net): a 1280x720 photo through `netc deblur`, wall
+// time of the whole command (start, decode, deblur, PNG), and its forward pass next to the
+// same module exported to PyTorch.
+const BUNDLED = 'models/deblur-lite.net';
+netc.bundledForward720p = run(path.join(ROOT, 'bin/netc.js'), ['bench', BUNDLED, '--json', '--backend', 'cpu', '--input', '720x1280', '--runs', '3'], 600_000);
+netc.bundledDeblur720p = deblurPhotoWallTime();
 report.netc = netc;
 
 if (!args.has('--no-peer')) {
   if (spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) spawnSync('bash', [path.join(PEER, 'setup.sh')], { stdio: ['ignore', 2, 2] });
   const peer = run('/usr/bin/python3', [path.join(PEER, 'bench.py'), ...(quick ? [] : ['--full'])], 3_600_000) as Record<string, number>;
   report.pytorch = peer;
+  const exportDir = mkdtempSync(path.join(os.tmpdir(), 'netc-export-'));
+  spawnSync(path.join(ROOT, 'bin/netc.js'), ['export', BUNDLED, '--to', 'pytorch', '--out', path.join(exportDir, 'x')], { cwd: ROOT });
+  const bundledPeer = run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_forward.py'), path.join(exportDir, 'x'), '720x1280', '3'], 600_000) as Record<string, number>;
+  report.pytorchBundled = bundledPeer;
   const ratio = (ours: unknown, key: string, theirs: string) => {
     const value = (ours as Record<string, unknown> | undefined)?.[key];
     return typeof value === 'number' && typeof peer[theirs] === 'number' ? Math.round((value / peer[theirs]) * 1000) / 1000 : null;
@@ -77,6 +105,8 @@ if (!args.has('--no-peer')) {
     forward720p: ratio(netc.cpuForward720p, 'forwardMs', 'msresnet_fwd_720p_ms'),
     convForward: ratio(onednn, 'forwardMs', 'conv5x5_64_fwd_ms'),
     convForwardBackward: ratio(onednn, 'forwardBackwardMs', 'conv5x5_64_fwdbwd_ms'),
+    bundledForward720p: typeof (netc.bundledForward720p as Record<string, unknown>)?.forwardMs === 'number' && typeof bundledPeer.forwardMs === 'number'
+      ? Math.round(((netc.bundledForward720p as Record<string, number>).forwardMs / bundledPeer.forwardMs) * 1000) / 1000 : null,
   };
 }
 

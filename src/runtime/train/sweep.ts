@@ -40,6 +40,8 @@ export interface VariantResult extends Variant {
   psnrGain: number;
   ssimGain: number;
   testImages: number;
+  /** The budget this variant was trained with. */
+  budget: string;
 }
 
 export interface SweepOptions {
@@ -110,14 +112,15 @@ export function paretoFront(points: { cost: number; value: number }[]): Set<numb
 }
 
 export function markdownTable(results: VariantResult[], budget: string): string {
+  // budget: this run's, for records that predate per-variant budgets
   const sorted = [...results].sort((a, b) => b.psnrGain - a.psnrGain);
   const front = paretoFront(sorted.map((r) => ({ cost: r.gflop720p, value: r.psnrGain })));
   const lines = [
-    `Budget per variant: ${budget}. Held-out PSNR/SSIM on the test split, gains over the blurry input; * = on the Pareto front (gain vs GFLOP).`,
+    `Budget per variant: ${[...new Set(results.map((r) => r.budget ?? budget))].join(', ')}. Held-out PSNR/SSIM on the test split, gains over the blurry input; * = on the Pareto front (gain vs GFLOP).`,
     '',
-    '| variant | --set | params | GFLOP 1280x720 | steps | steps/s | PSNR | gain | SSIM | gain |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...sorted.map((r, i) => `| ${r.name}${front.has(i) ? ' *' : ''} | ${setText(r.set) || '-'} | ${r.params.toLocaleString('en-US')} | ${r.gflop720p.toFixed(0)} | ${r.steps} | ${r.stepsPerSecond.toFixed(2)} | ${r.psnr.toFixed(2)} | ${r.psnrGain >= 0 ? '+' : ''}${r.psnrGain.toFixed(2)} | ${r.ssim.toFixed(4)} | ${r.ssimGain >= 0 ? '+' : ''}${r.ssimGain.toFixed(4)} |`),
+    '| variant | --set | budget | params | GFLOP 1280x720 | steps | steps/s | PSNR | gain | SSIM | gain |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...sorted.map((r, i) => `| ${r.name}${front.has(i) ? ' *' : ''} | ${setText(r.set) || '-'} | ${r.budget ?? budget} | ${r.params.toLocaleString('en-US')} | ${r.gflop720p.toFixed(0)} | ${r.steps} | ${r.stepsPerSecond.toFixed(2)} | ${r.psnr.toFixed(2)} | ${r.psnrGain >= 0 ? '+' : ''}${r.psnrGain.toFixed(2)} | ${r.ssim.toFixed(4)} | ${r.ssimGain >= 0 ? '+' : ''}${r.ssimGain.toFixed(4)} |`),
   ];
   return lines.join('\n') + '\n';
 }
@@ -155,7 +158,9 @@ export async function runSweep(options: SweepOptions): Promise<VariantResult[]> 
   const list = variants(options.files, options.grid, (file) => Object.keys(options.compile(file, {}).constants));
   await fs.mkdir(options.outDir, { recursive: true });
   const resultsFile = path.join(options.outDir, 'sweep.json');
-  const results = (await readResults(resultsFile)).filter((r) => list.some((v) => v.name === r.name));
+  // Records of variants this command does not list stay: a later sweep into the same
+  // directory adds variants to the table (each record names its own budget).
+  const results = await readResults(resultsFile);
   const test = await PairDataset.open(options.dataRoot, 'test');
   for (const variant of list) {
     if (results.some((r) => r.name === variant.name)) {
@@ -181,7 +186,7 @@ export async function runSweep(options: SweepOptions): Promise<VariantResult[]> 
         ...variant, params: cost.params, gflop720p: cost.flops / 1e9, steps: checkpoint.meta.step, trainSeconds,
         stepsPerSecond: trainSeconds > 0 ? checkpoint.meta.step / trainSeconds : 0,
         psnr: score.psnr, ssim: score.ssim, baselinePsnr: score.baselinePsnr, baselineSsim: score.baselineSsim,
-        psnrGain: score.psnr - score.baselinePsnr, ssimGain: score.ssim - score.baselineSsim, testImages: score.images.length,
+        psnrGain: score.psnr - score.baselinePsnr, ssimGain: score.ssim - score.baselineSsim, testImages: score.images.length, budget,
       });
       options.onMessage?.(`${variant.name}: PSNR ${score.psnr.toFixed(2)} dB (${(score.psnr - score.baselinePsnr).toFixed(2)} over the blurry input), SSIM ${score.ssim.toFixed(4)}`);
     } finally {
