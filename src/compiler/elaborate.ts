@@ -11,6 +11,7 @@ import type {
   Augmentation, Graph, GraphValue, LossExpr, LossIR, OpName, Program, PyramidDownAttrs, SourceSpan, TrainIR,
 } from './ir.js';
 import { LIMITS, formatCount } from './limits.js';
+import { pyramidLevelSide, pyramidMultiple } from './ops.js';
 
 type Value =
   | { kind: 'number'; value: number }
@@ -586,7 +587,7 @@ class Elaborator {
     const levels = this.constants.scales;
     const [h, w] = this.options.input;
     if (!levels) return '';
-    const m = 2 ** (levels - 1);
+    const m = pyramidMultiple(levels);
     return h % m || w % m ? ` (the input ${h}x${w} is not divisible by ${m} = 2^(scales-1); netc deblur pads images to a multiple of ${m})` : '';
   }
 
@@ -742,8 +743,8 @@ class Elaborator {
     }
     const outShape = this.generatorOutputs[output.index].shape;
     const [h] = this.options.input;
-    if (outShape[1] * 2 ** target.level !== h) {
-      this.report.error(`${fn}: output ${this.generatorOutputs[output.index].name} is ${outShape[1]}x${outShape[2]} but sharp level ${target.level} is ${h / 2 ** target.level}x${this.options.input[1] / 2 ** target.level}`, e.loc);
+    if (outShape[1] !== pyramidLevelSide(h, target.level)) {
+      this.report.error(`${fn}: output ${this.generatorOutputs[output.index].name} is ${outShape[1]}x${outShape[2]} but sharp level ${target.level} is ${pyramidLevelSide(h, target.level)}x${pyramidLevelSide(this.options.input[1], target.level)}`, e.loc);
       return POISON;
     }
     return { kind: 'loss', expr: { kind: 'distance', fn, output: output.index, target: { level: target.level } } };

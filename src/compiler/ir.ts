@@ -39,7 +39,7 @@ export interface ConcatAttrs { axis: number } // always 3 (channels) in NHWC
 export interface PixelShuffleAttrs { factor: number } // PyTorch PixelShuffle channel order
 export interface PyramidDownAttrs {
   /** Gaussian blur (sigma, radius taps, 'reflect' = edge-repeated borders as scipy),
-   *  then a 2x2 mean; the output size is ceil(size / 2). skimage pyramid_gaussian. */
+   *  then a 2x2 mean (skimage pyramid_gaussian); the size rule is ops.ts's (exact halving). */
   sigma: number;
   radius: number;
 }
@@ -59,6 +59,10 @@ export type OpName =
   | 'flatten'
   | 'affine'
   | 'repeat';
+
+/** The ops that compute (lowerings and emitters are Records over these, so an op without a
+ *  case is a type error); `repeat` is structure, which the walkers in walk.ts expand. */
+export type PrimitiveOp = Exclude<OpName, 'repeat'>;
 
 export interface ParamSpec {
   /** Name relative to the enclosing graph (see Node.params). */

@@ -24,8 +24,36 @@ const pointwise = () => ({ kernel: 1, stride: 1 });
 
 const fmt = (s: Shape) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : `${s.slice(1).join('x')}`);
 
-export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number): number {
-  return Math.floor((size + padBefore + padAfter - kernel) / stride) + 1;
+/** A convolution's (or pooling window's) output side: PyTorch's and oneDNN's floor rule,
+ *  with the dilated kernel's extent (kernel - 1) * dilation + 1. */
+export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation = 1): number {
+  return Math.floor((size + padBefore + padAfter - ((kernel - 1) * dilation + 1)) / stride) + 1;
+}
+
+// The pyramid's size rule. skimage's pyramid_reduce(downscale=2) makes a level ceil(side / 2)
+// pixels; netc's graphs accept only sides it halves exactly, so every level is the 2x2 mean
+// of its blurred parent and its pixels line up with the parent's (what the exporters' 2x2
+// average pools and the loss's sharp pyramid rely on).
+export const PYRAMID_FACTOR = 2;
+
+/** skimage's side of the next pyramid level (exact only where halvesExactly). */
+export function pyramidSide(side: number): number {
+  return Math.ceil(side / PYRAMID_FACTOR);
+}
+
+export function halvesExactly(side: number): boolean {
+  return side % PYRAMID_FACTOR === 0;
+}
+
+/** The side of level `level` of a pyramid over `side` pixels under the exact rule (a
+ *  fraction where the input does not halve that often). */
+export function pyramidLevelSide(side: number, level: number): number {
+  return side / PYRAMID_FACTOR ** level;
+}
+
+/** What an image's sides must be divisible by for a pyramid of `levels` levels. */
+export function pyramidMultiple(levels: number): number {
+  return PYRAMID_FACTOR ** (levels - 1);
 }
 
 const conv2d: OpDef = {
@@ -99,12 +127,12 @@ export const OPS: Record<OpName, OpDef> = {
   },
   pyramid_down: {
     shape([x], _a: PyramidDownAttrs) {
-      if (x[1] % 2 !== 0 || x[2] % 2 !== 0) return `cannot halve ${x[1]}x${x[2]} exactly`;
-      return [x[0], x[1] / 2, x[2] / 2, x[3]];
+      if (!halvesExactly(x[1]) || !halvesExactly(x[2])) return `cannot halve ${x[1]}x${x[2]} exactly`;
+      return [x[0], pyramidSide(x[1]), pyramidSide(x[2]), x[3]];
     },
     params: noParams, flops: free,
     // Gaussian taps (2 * radius + 1) then a 2x2 mean.
-    field: (a: PyramidDownAttrs) => ({ kernel: 2 * a.radius + 2, stride: 2 }),
+    field: (a: PyramidDownAttrs) => ({ kernel: 2 * a.radius + PYRAMID_FACTOR, stride: PYRAMID_FACTOR }),
   },
   flatten: { shape: ([x]) => [x[0], x.slice(1).reduce((p, d) => p * d, 1)], params: noParams, flops: free, field: pointwise },
   dense,

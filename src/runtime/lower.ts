@@ -7,11 +7,11 @@ import type {
   Conv2dAttrs,
   LeakyReluAttrs,
   Node,
-  OpName,
   PixelShuffleAttrs,
+  PrimitiveOp,
   PyramidDownAttrs,
 } from '../compiler/ir.js';
-import { gaussianTaps } from '../compiler/ops.js';
+import { PYRAMID_FACTOR, gaussianTaps, halvesExactly, pyramidSide } from '../compiler/ops.js';
 import { conv2dWithPostOps } from './conv.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
@@ -63,7 +63,8 @@ function padReflect(x: tf.Tensor, axis: number, radius: number): tf.Tensor {
 }
 
 /** skimage pyramid_reduce(downscale=2): separable Gaussian blur with scipy 'reflect' borders,
- *  then bilinear resize to ceil(size/2) at pixel centres (for even sizes: the 2x2 mean). */
+ *  then the 2x2 mean where the sides halve exactly (all that a graph's pyramid_down sees,
+ *  ops.ts), else skimage's bilinear resize at pixel centres to ops.ts's pyramidSide. */
 export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Tensor {
   const [, h, w, c] = x.shape;
   const kernel = Float32Array.from(gaussianTaps(sigma, radius));
@@ -74,8 +75,8 @@ export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Ten
   y = tf.depthwiseConv2d(y, perChannel([taps, 1]), 1, 'valid');
   y = padReflect(y, 2, radius) as tf.Tensor4D;
   y = tf.depthwiseConv2d(y, perChannel([1, taps]), 1, 'valid');
-  if (h % 2 === 0 && w % 2 === 0) return tf.avgPool(y, 2, 2, 'valid');
-  return tf.image.resizeBilinear(y, [Math.ceil(h / 2), Math.ceil(w / 2)], false, true);
+  if (halvesExactly(h) && halvesExactly(w)) return tf.avgPool(y, PYRAMID_FACTOR, PYRAMID_FACTOR, 'valid');
+  return tf.image.resizeBilinear(y, [pyramidSide(h), pyramidSide(w)], false, true);
 }
 
 function dense(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
@@ -85,7 +86,7 @@ function dense(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
   return bias ? tf.add(y, param(bias.name)) : y;
 }
 
-const lowerings: Record<Exclude<OpName, 'repeat'>, Lowering> = {
+const lowerings: Record<PrimitiveOp, Lowering> = {
   conv2d,
   dense,
   relu: (_node, [x]) => tf.relu(x),
@@ -108,7 +109,5 @@ const lowerings: Record<Exclude<OpName, 'repeat'>, Lowering> = {
 /** Lowers one node (not `repeat`, which the executor handles). */
 export function lowerNode(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
   if (node.op === 'repeat') throw new Error(`lowerNode: '${node.op}' is handled by the executor`);
-  const lowering = lowerings[node.op];
-  if (!lowering) throw new Error(`no lowering for op '${node.op}' (node '${node.id}')`);
-  return lowering(node, args, param);
+  return lowerings[node.op](node, args, param);
 }

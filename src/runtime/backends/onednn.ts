@@ -13,6 +13,7 @@ import { stridedCopyInto, stridesOf } from '../strided.js';
 import { BufferPool } from './buffer-pool.js';
 import { applyActivation, useNativeConv, type ConvPostOps } from '../conv.js';
 import { tf } from '../tf.js';
+import { convOutputSize } from '../../compiler/ops.js';
 
 const require = createRequire(import.meta.url);
 
@@ -215,11 +216,6 @@ function geometryOf(info: Conv2DInfo): number[] {
   ];
 }
 
-/** Output size oneDNN derives from a geometry (it rejects any other). */
-function outSize(size: number, kernel: number, stride: number, dilation: number, padLow: number, padHigh: number): number {
-  return Math.floor((size + padLow + padHigh - ((kernel - 1) * dilation + 1)) / stride) + 1;
-}
-
 function supportedGeometry(info: Conv2DInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
   return (
@@ -228,8 +224,8 @@ function supportedGeometry(info: Conv2DInfo): boolean {
     Math.min(top, bottom, left, right) >= 0 &&
     info.outHeight >= 1 &&
     info.outWidth >= 1 &&
-    info.outHeight === outSize(info.inHeight, info.filterHeight, info.strideHeight, info.dilationHeight, top, bottom) &&
-    info.outWidth === outSize(info.inWidth, info.filterWidth, info.strideWidth, info.dilationWidth, left, right)
+    info.outHeight === convOutputSize(info.inHeight, info.filterHeight, info.strideHeight, top, bottom, info.dilationHeight) &&
+    info.outWidth === convOutputSize(info.inWidth, info.filterWidth, info.strideWidth, left, right, info.dilationWidth)
   );
 }
 
@@ -616,8 +612,8 @@ function nativeConv2dWithPostOps(x: tf.Tensor4D, filter: tf.Tensor4D, options: C
   const [n, h, w] = x.shape;
   const [kh, kw, , oc] = filter.shape;
   const [top, bottom, left, right] = pad;
-  const oh = outSize(h, kh, strides[0], 1, top, bottom);
-  const ow = outSize(w, kw, strides[1], 1, left, right);
+  const oh = convOutputSize(h, kh, strides[0], top, bottom);
+  const ow = convOutputSize(w, kw, strides[1], left, right);
   const fused = activation === 'relu' ? Act.Relu : activation === 'leaky_relu' && alpha >= 0 ? Act.LeakyRelu : Act.None;
   const fast =
     addon !== undefined &&
