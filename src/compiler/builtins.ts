@@ -67,6 +67,12 @@ const LAYERS = {
   dense: layer('fully connected layer', [req('units', 'int'), opt('bias', 'bool', true)],
     (a) => atLeast(a, 1, 'units') ?? { op: 'dense', attrs: { units: a.units, bias: a.bias } }),
   flatten: layer('HxWxC -> one vector (row-major, channels last)', [], () => ({ op: 'flatten', attrs: {} })),
+  upsample: layer('each side times factor: nearest (pixel repeated) or bilinear (PyTorch align_corners=False)', [
+    req('factor', 'int'), { name: 'mode', type: 'choice', default: 'nearest', choices: ['nearest', 'bilinear'] },
+  ], (a) => atLeast(a, 1, 'factor') ?? { op: 'upsample', attrs: { factor: a.factor, mode: a.mode } }),
+  avg_pool: layer('mean of each kernel x kernel window, stride apart, no padding (PyTorch avg_pool2d)', [
+    req('kernel', 'int'), opt('stride', 'int', (a: Record<string, unknown>) => a.kernel),
+  ], (a) => atLeast(a, 1, 'kernel', 'stride') ?? { op: 'avg_pool', attrs: { kernel: a.kernel, stride: a.stride } }),
   scale: layer('x * factor', [req('factor', 'number')], (a) => ({ op: 'affine', attrs: { scale: a.factor, shift: 0 } })),
   shift: layer('x + offset', [req('offset', 'number')], (a) => ({ op: 'affine', attrs: { scale: 1, shift: a.offset } })),
 } satisfies Record<string, Omit<LayerBuiltin, 'name'>>;
@@ -92,6 +98,8 @@ const FUNCTIONS = {
   saturation: fn('train', 'saturation x U[low, high] in HSV', [req('low', 'number'), req('high', 'number')]),
   noise: fn('train', 'Gaussian noise on the blurry input', [req('sigma', 'any')]),
   normal: fn('train', 'a normal distribution N(mean, std^2)', [req('mean', 'number'), req('std', 'number')]),
+  nearest: fn('choice', "upsample's mode: each pixel repeated"),
+  bilinear: fn('choice', "upsample's mode: bilinear interpolation, PyTorch align_corners=False"),
   gopro: fn('train', 'a GOPRO-layout dataset root; blur_gamma = frames averaged in linear space (the paper, the official default)', [req('root', 'string'), opt('blur', 'string', 'blur_gamma')]),
 } satisfies Record<string, Signature>;
 

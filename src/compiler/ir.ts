@@ -44,6 +44,11 @@ export interface PyramidDownAttrs {
   radius: number;
 }
 export interface DenseAttrs { units: number; bias: boolean }
+/** Each side times `factor`. nearest: output pixel i reads input pixel floor(i / factor);
+ *  bilinear: PyTorch's align_corners=False (ops.ts's upsampleTaps). */
+export interface UpsampleAttrs { factor: number; mode: 'nearest' | 'bilinear' }
+/** Mean of each kernel x kernel window, windows `stride` apart, no padding (PyTorch avg_pool2d). */
+export interface AvgPoolAttrs { kernel: number; stride: number }
 export interface AffineAttrs { scale: number; shift: number } // y = x * scale + shift
 
 export type OpName =
@@ -55,6 +60,8 @@ export type OpName =
   | 'concat'
   | 'pixel_shuffle'
   | 'pyramid_down'
+  | 'upsample'
+  | 'avg_pool'
   | 'dense'
   | 'flatten'
   | 'affine'

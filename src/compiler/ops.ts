@@ -2,7 +2,7 @@
 // receptive field. Shape inference, the cost model, the lowering and the exporters all read
 // this table; nothing else knows an op's rules.
 import type {
-  ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape,
+  AvgPoolAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape, UpsampleAttrs,
 } from './ir.js';
 
 export interface OpDef {
@@ -134,6 +134,26 @@ export const OPS: Record<OpName, OpDef> = {
     // Gaussian taps (2 * radius + 1) then a 2x2 mean.
     field: (a: PyramidDownAttrs) => ({ kernel: 2 * a.radius + PYRAMID_FACTOR, stride: PYRAMID_FACTOR }),
   },
+  upsample: {
+    shape([x], a: UpsampleAttrs) {
+      if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+      return [x[0], x[1] * a.factor, x[2] * a.factor, x[3]];
+    },
+    params: noParams, flops: free,
+    // bilinear reads the two nearest input pixels along each axis.
+    field: (a: UpsampleAttrs) => ({ kernel: a.mode === 'bilinear' ? 2 : 1, stride: 1 / a.factor }),
+  },
+  avg_pool: {
+    shape([x], a: AvgPoolAttrs) {
+      if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+      const h = convOutputSize(x[1], a.kernel, a.stride, 0, 0);
+      const w = convOutputSize(x[2], a.kernel, a.stride, 0, 0);
+      if (h < 1 || w < 1) return `window ${a.kernel} does not fit a ${x[1]}x${x[2]} input`;
+      return [x[0], h, w, x[3]];
+    },
+    params: noParams, flops: free,
+    field: (a: AvgPoolAttrs) => ({ kernel: a.kernel, stride: a.stride }),
+  },
   flatten: { shape: ([x]) => [x[0], x.slice(1).reduce((p, d) => p * d, 1)], params: noParams, flops: free, field: pointwise },
   dense,
   repeat: { shape: same, params: noParams, flops: free, field: pointwise }, // the cost model walks the body
@@ -148,6 +168,22 @@ export function gaussianTaps(sigma: number, radius: number): number[] {
   const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
   const sum = taps.reduce((a, b) => a + b, 0);
   return taps.map((t) => t / sum);
+}
+
+/** Where output pixel i of an upsampling by an integer `factor` reads an axis of `size`
+ *  input pixels: y[i] = x[lower[i]] * (1 - weight[i]) + x[upper[i]] * weight[i]. nearest:
+ *  input floor(i / factor). bilinear: PyTorch's align_corners=False (source position
+ *  (i + 0.5) / factor - 0.5, clamped at 0; the upper neighbour clamped at the last pixel). */
+export function upsampleTaps(size: number, factor: number, mode: UpsampleAttrs['mode']): { lower: number[]; upper: number[]; weight: number[] } {
+  const taps = { lower: [] as number[], upper: [] as number[], weight: [] as number[] };
+  for (let i = 0; i < size * factor; i++) {
+    const source = mode === 'nearest' ? Math.floor(i / factor) : Math.max(0, (i + 0.5) / factor - 0.5);
+    const lower = Math.floor(source);
+    taps.lower.push(lower);
+    taps.upper.push(Math.min(lower + 1, size - 1));
+    taps.weight.push(source - lower);
+  }
+  return taps;
 }
 
 /** What the input's sides must be divisible by: the largest downsampling factor along any

@@ -3,6 +3,7 @@
 // each call inside tf.tidy, so temporaries are freed.
 import type {
   AffineAttrs,
+  AvgPoolAttrs,
   ConcatAttrs,
   Conv2dAttrs,
   LeakyReluAttrs,
@@ -10,8 +11,9 @@ import type {
   PixelShuffleAttrs,
   PrimitiveOp,
   PyramidDownAttrs,
+  UpsampleAttrs,
 } from '../compiler/ir.js';
-import { PYRAMID_FACTOR, gaussianTaps, halvesExactly, pyramidSide } from '../compiler/ops.js';
+import { PYRAMID_FACTOR, gaussianTaps, halvesExactly, pyramidSide, upsampleTaps } from '../compiler/ops.js';
 import { conv2dWithPostOps } from './conv.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
@@ -79,6 +81,26 @@ export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Ten
   return tf.image.resizeBilinear(y, [pyramidSide(h), pyramidSide(w)], false, true);
 }
 
+/** Upsampling by an integer factor as ops.ts's upsampleTaps define it: a gather along each
+ *  axis (nearest), or a blend of two gathered neighbours (bilinear). Exact and
+ *  differentiable on every backend (tfjs's resizeBilinear gradient ignores half-pixel
+ *  centres, and resizeNearestNeighbor computes its source pixels in floating point). */
+export function upsample(x: tf.Tensor, factor: number, mode: UpsampleAttrs['mode']): tf.Tensor {
+  let y = x;
+  for (const axis of [1, 2]) {
+    const taps = upsampleTaps(y.shape[axis], factor, mode);
+    const lower = tf.gather(y, tf.tensor1d(taps.lower, 'int32'), axis);
+    if (mode === 'nearest') {
+      y = lower;
+      continue;
+    }
+    const along = (values: number[]) => tf.tensor(values, y.shape.map((d, i) => (i === axis ? values.length : 1)));
+    const upper = tf.gather(y, tf.tensor1d(taps.upper, 'int32'), axis);
+    y = tf.add(tf.mul(lower, along(taps.weight.map((w) => 1 - w))), tf.mul(upper, along(taps.weight)));
+  }
+  return y;
+}
+
 function dense(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
   const { weight, bias } = weightAndBias(node);
   // Weight layout [in_features, units] (x @ W), the transpose of PyTorch's Linear.weight.
@@ -98,6 +120,14 @@ const lowerings: Record<PrimitiveOp, Lowering> = {
   pyramid_down: (node, [x]) => {
     const { sigma, radius } = node.attrs as unknown as PyramidDownAttrs;
     return pyramidDown(x, sigma, radius);
+  },
+  upsample: (node, [x]) => {
+    const { factor, mode } = node.attrs as unknown as UpsampleAttrs;
+    return upsample(x, factor, mode);
+  },
+  avg_pool: (node, [x]) => {
+    const { kernel, stride } = node.attrs as unknown as AvgPoolAttrs;
+    return tf.avgPool(x as tf.Tensor4D, kernel, stride, 'valid');
   },
   flatten: (_node, [x]) => tf.reshape(x, [x.shape[0], -1]),
   affine: (node, [x]) => {

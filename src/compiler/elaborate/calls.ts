@@ -36,6 +36,7 @@ const FUNCTIONS: Record<FunctionName, Evaluate> = {
     return POISON;
   },
   adam: setting, constant: setting, step: setting, flip: setting, rot90: setting, permute_channels: setting, gopro: setting,
+  nearest: setting, bilinear: setting,
 };
 
 export function call(el: Elaboration, e: CallExpr, ctx: EvalContext): Value {

@@ -2,7 +2,7 @@
 // becomes an initializer. netc's NHWC/HWIO tensors are transposed on the way out. One
 // emitter per op in ONNX_EMITTERS (a Record over the ops: a new op is a type error here
 // until it is exported).
-import type { AffineAttrs, Conv2dAttrs, Graph, LeakyReluAttrs, ParamSpec, PixelShuffleAttrs, PrimitiveOp, PyramidDownAttrs, Shape } from '../ir.js';
+import type { AffineAttrs, AvgPoolAttrs, Conv2dAttrs, Graph, LeakyReluAttrs, ParamSpec, PixelShuffleAttrs, PrimitiveOp, PyramidDownAttrs, Shape, UpsampleAttrs } from '../ir.js';
 import { initialValues } from '../init.js';
 import { PYRAMID_FACTOR, gaussianTaps } from '../ops.js';
 import { expandGraph, type ExpandedNode } from '../walk.js';
@@ -67,6 +67,19 @@ const ONNX_EMITTERS: Record<PrimitiveOp, (c: EmitContext) => void> = {
     onnx.initializer(w.name, w.shape, c.weight(w));
     if (b) onnx.initializer(b.name, b.shape, c.weight(b));
     onnx.add('Gemm', b ? [c.x, w.name, b.name] : [c.x, w.name], c.output);
+  },
+  upsample(c) {
+    const { factor, mode } = attrsOf<UpsampleAttrs>(c);
+    // The same sampling as ops.ts's upsampleTaps: nearest reads floor(i / factor); linear
+    // with PyTorch's half-pixel rule (source clamped at 0), i.e. align_corners=False.
+    const scales = c.onnx.floats('scales', [1, 1, factor, factor], [4]);
+    c.onnx.add('Resize', [c.x, '', scales], c.output, mode === 'nearest'
+      ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+      : { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
+  },
+  avg_pool(c) {
+    const { kernel, stride } = attrsOf<AvgPoolAttrs>(c);
+    c.onnx.add('AveragePool', [c.x], c.output, { kernel_shape: [kernel, kernel], strides: [stride, stride] });
   },
   pyramid_down: (c) => pyramidDown(c.onnx, c.x, c.output, c.shapes.get(c.x)![3], attrsOf<PyramidDownAttrs>(c)),
 };

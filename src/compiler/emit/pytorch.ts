@@ -4,7 +4,7 @@
 // new op is a type error here until it is exported). Repeats are unrolled; each layer lives at
 // its state-dict key (torch-layout.ts), so state dicts use the official DeepDeblur-PyTorch
 // names for DeepDeblur generators and netc's names otherwise.
-import type { AffineAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, LeakyReluAttrs, Node, PixelShuffleAttrs, PrimitiveOp, Program, PyramidDownAttrs } from '../ir.js';
+import type { AffineAttrs, AvgPoolAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, LeakyReluAttrs, Node, PixelShuffleAttrs, PrimitiveOp, Program, PyramidDownAttrs, UpsampleAttrs } from '../ir.js';
 import { PYRAMID_FACTOR, gaussianTaps, sizeMultiple } from '../ops.js';
 import { expandGraph } from '../walk.js';
 import { torchLayout } from './torch-layout.js';
@@ -47,6 +47,16 @@ const EMITTERS: Record<PrimitiveOp, Emitter> = {
   pyramid_down: ({ node, args }) => {
     const { sigma, radius } = node.attrs as unknown as PyramidDownAttrs;
     return `pyramid_down(${args[0]}, ${JSON.stringify(gaussianTaps(sigma, radius))})`;
+  },
+  upsample: ({ node, args }) => {
+    const { factor, mode } = node.attrs as unknown as UpsampleAttrs;
+    return mode === 'nearest'
+      ? `F.interpolate(${args[0]}, scale_factor=${factor}, mode='nearest')`
+      : `F.interpolate(${args[0]}, scale_factor=${factor}, mode='bilinear', align_corners=False)`;
+  },
+  avg_pool: ({ node, args }) => {
+    const { kernel, stride } = node.attrs as unknown as AvgPoolAttrs;
+    return `F.avg_pool2d(${args[0]}, ${kernel}, ${stride})`;
   },
   // netc flattens channels-last; NCHW is put back in that order first.
   flatten: ({ args }) => `${args[0]}.permute(0, 2, 3, 1).flatten(1)`,
