@@ -1,7 +1,7 @@
 // The language's built-in names: each one's signature, and for layers the op and attributes
 // it adds to the graph (ops.ts has the op's rules). Validation checks calls against the
 // signatures; elaboration binds arguments with the same matching (matchArguments) and
-// evaluates the other built-ins from its table (elaborate/functions.ts, a Record over
+// evaluates the other built-ins from its table (elaborate/calls.ts, a Record over
 // FunctionName, so a built-in without an evaluation is a type error).
 import type { Argument, Declaration } from './ast.js';
 import type { OpName } from './ir.js';

@@ -1,6 +1,8 @@
 // One definition per op: its output shape, its parameters, its cost, and how it moves the
 // receptive field. Shape inference, the cost model, the lowering and the exporters all read
-// this table; nothing else knows an op's rules.
+// this table; nothing else knows an op's rules. Below it, the rules more than one stage
+// needs: the pyramid's size rule, a conv's output size, the Gaussian taps, upsampling's
+// sample positions and the size multiple `netc deblur` pads to.
 import type {
   AvgPoolAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape, UpsampleAttrs,
 } from './ir.js';
@@ -21,6 +23,9 @@ const same = (inputs: Shape[]) => inputs[0];
 const noParams = () => [];
 const free = () => 0;
 const pointwise = () => ({ kernel: 1, stride: 1 });
+
+/** Why a value is not an image (NHWC), or undefined when it is. */
+const notAnImage = (x: Shape) => (x.length === 4 ? undefined : `expects an image (HxWxC) but got a ${x.length - 1}-d value`);
 
 const fmt = (s: Shape) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : `${s.slice(1).join('x')}`);
 
@@ -58,7 +63,8 @@ export function pyramidMultiple(levels: number): number {
 
 const conv2d: OpDef = {
   shape([x, residual], a: Conv2dAttrs) {
-    if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+    const problem = notAnImage(x);
+    if (problem) return problem;
     const h = convOutputSize(x[1], a.kernel[0], a.stride[0], a.pad[0], a.pad[1]);
     const w = convOutputSize(x[2], a.kernel[1], a.stride[1], a.pad[2], a.pad[3]);
     if (h < 1 || w < 1) return `kernel ${a.kernel[0]} (pad ${a.pad[0]}) does not fit a ${x[1]}x${x[2]} input`;
@@ -136,8 +142,7 @@ export const OPS: Record<OpName, OpDef> = {
   },
   upsample: {
     shape([x], a: UpsampleAttrs) {
-      if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
-      return [x[0], x[1] * a.factor, x[2] * a.factor, x[3]];
+      return notAnImage(x) ?? [x[0], x[1] * a.factor, x[2] * a.factor, x[3]];
     },
     params: noParams, flops: free,
     // bilinear reads the two nearest input pixels along each axis.
@@ -145,7 +150,8 @@ export const OPS: Record<OpName, OpDef> = {
   },
   avg_pool: {
     shape([x], a: AvgPoolAttrs) {
-      if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+      const problem = notAnImage(x);
+      if (problem) return problem;
       const h = convOutputSize(x[1], a.kernel, a.stride, 0, 0);
       const w = convOutputSize(x[2], a.kernel, a.stride, 0, 0);
       if (h < 1 || w < 1) return `window ${a.kernel} does not fit a ${x[1]}x${x[2]} input`;
