@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: headless-gl's build and Xvfb (WebGL backend), oneDNN (fast CPU
-# backend), Graphviz (DOT), Python's onnx/numpy/skimage (independent checks in tests),
-# chromium (the playground page's browser tests, through playwright-core).
+# Debian packages: headless-gl's build (its gyp files run `python`, so python-is-python3)
+# and Xvfb (WebGL backend), oneDNN (fast CPU backend), Graphviz (DOT), ffmpeg (netc synth
+# --video decodes with it), PyTorch (the export's train.py, torchrun, and the parity checks),
+# Python's onnx/numpy/skimage (independent checks in tests), chromium (the playground page's
+# browser tests, through playwright-core).
 APT_PACKAGES=(
-  build-essential pkg-config python3 libxi-dev libglu1-mesa-dev libglew-dev libx11-dev libxext-dev
-  xvfb xauth libgl1-mesa-dri libdnnl-dev graphviz python3-onnx python3-numpy python3-skimage python3-pil
+  build-essential pkg-config python3 python-is-python3 libxi-dev libglu1-mesa-dev libglew-dev libx11-dev libxext-dev
+  xvfb xauth libgl1-mesa-dri libdnnl-dev graphviz ffmpeg python3-torch python3-onnx python3-numpy python3-skimage python3-pil
   chromium fonts-liberation
 )
 missing=()

@@ -98,10 +98,13 @@ describe('the model file, given the same way in every command', () => {
   it('first, or with --model (the older form); anything else is explained', async () => {
     const noModel = await runCli(['deblur', 'photo.png', '--weights', 'w', '--out', 'o.png']);
     expect(noModel.code).toBe(1);
-    expect(noModel.stderr).toBe("netc: error: netc deblur: expected the model file first (netc deblur FILE.net IN... --weights DIR --out OUT), or --model FILE.net; 'photo.png' is not a .net file");
+    // without FILE.net the bundled model applies, so weights alone are a mistake
+    expect(noModel.stderr).toBe('netc: error: --weights w needs the model those weights are for: give FILE.net first (or --model FILE.net), or leave both out to use the bundled model');
     const importNoModel = await runCli(['import', 'model.pt', '--out', 'x']);
     expect(importNoModel.stderr).toContain('netc import: expected the model file first (netc import FILE.net MODEL.pt --out DIR)');
     const evalNoModel = await runCli(['eval', '--weights', 'w', '--data', 'd']);
-    expect(evalNoModel.stderr).toContain('netc eval: expected the model file first (netc eval FILE.net --weights DIR --data ROOT), or --model FILE.net');
+    expect(evalNoModel.stderr).toBe('netc: error: --weights w needs the model those weights are for: give FILE.net first (or --model FILE.net), or leave both out to use the bundled model');
+    const modelNoWeights = await runCli(['deblur', 'models/deblur-lite.net', 'photo.png', '--out', 'o.png']);
+    expect(modelNoWeights.stderr).toBe('netc: error: --model models/deblur-lite.net needs --weights DIR (a checkpoint of that model); leave both out to use the bundled model');
   });
 });

@@ -85,6 +85,8 @@ export function registerDeblur(program: Command): void {
     .action(async (files: string[], flags: DeblurFlags) => {
       const given = optionalModelAndRest(files, flags.model);
       const inputs = given.rest;
+      const { model, weights, note } = modelAndWeights({ model: given.model, weights: flags.weights });
+      if (note) console.error(`netc: ${note}`);
       if (inputs.length === 0) throw new UserError(`netc deblur: no images given (${USAGE})`);
       const { tile, overlap } = flags;
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
@@ -97,8 +99,6 @@ export function registerDeblur(program: Command): void {
       }
       const outputs = await outputPaths(inputs, flags.out);
       await checkOutputs(inputs, outputs);
-      const { model, weights, note } = modelAndWeights({ model: given.model, weights: flags.weights });
-      if (note) console.error(`netc: ${note}`);
       const saved = flags.set ? undefined : await readCheckpointManifest(weights);
       const set = flags.set ?? saved!.model.netc.set;
       const { program: compiled } = compileForCli(model, { set, setFrom: saved && path.join(saved.dir, 'model.json') });

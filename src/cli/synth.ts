@@ -68,13 +68,13 @@ function parseSize(text: string): [number, number] {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** One progress line, rewritten on a terminal. */
-function progress(label: string): (done: number, total: number) => void {
+function progress(label: string, every = 500): (done: number, total: number) => void {
   let last = 0;
   return (done, total) => {
     const now = performance.now();
-    if (now - last < 500 && done !== total) return;
+    if (now - last < every && done !== total) return;
     last = now;
-    const line = `synth: ${label}: ${done}${total ? `/${total}` : ''}`;
+    const line = `synth: ${label} ${done}${total ? `/${total}` : ''}`;
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
     else console.error(line);
   };
@@ -117,8 +117,8 @@ export function registerSynth(program: Command): void {
       const stop = onStopSignals('keeping the pairs made so far after this one');
       const shouldStop = () => stop.requested !== undefined;
       const started = performance.now();
-      const done = (what: string, result: { dir: string; names: string[]; stopped: boolean }) => {
-        if (result.stopped) console.error(`netc: stopped after ${result.names.length} pairs; ${result.names.length ? `wrote them to ${result.dir}` : `${result.dir} left as it was`}`);
+      const done = (what: string, result: { dir: string; names: string[]; stopped: boolean; total?: number }) => {
+        if (result.stopped) console.error(`netc: stopped after ${result.names.length}${result.total ? ` of ${result.total}` : ''} pairs; ${result.names.length ? `wrote them to ${result.dir}` : `${result.dir} left as it was`}`);
         else console.log(`${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
         return result.stopped;
       };
@@ -126,7 +126,7 @@ export function registerSynth(program: Command): void {
         if (flags.frames !== undefined) {
           const result = await synthesize({
             frames: flags.frames, out: flags.out, window: integer(flags.window ?? String(DEFAULT_WINDOW), '--window'), stride, gamma, split,
-            seq: flags.seq, range, maxPixels, shouldStop, onProgress: progress('pair'),
+            seq: flags.seq, range, maxPixels, shouldStop, onProgress: progress('pair', 0),
           });
           done(`wrote ${result.names.length} pairs to ${result.dir} (blur, blur_gamma, sharp)`, result);
         } else if (!flags.kernels) {

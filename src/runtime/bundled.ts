@@ -31,7 +31,7 @@ export function bundledModel(): { model: string; weights: string } {
 export function modelAndWeights(flags: { model?: string; weights?: string }): { model: string; weights: string; note?: string } {
   if (flags.model !== undefined && flags.weights !== undefined) return { model: flags.model, weights: flags.weights };
   if (flags.model !== undefined) throw new UserError(`--model ${flags.model} needs --weights DIR (a checkpoint of that model); leave both out to use the bundled model`);
-  if (flags.weights !== undefined) throw new UserError(`--weights ${flags.weights} needs --model FILE (the model those weights are for)`);
+  if (flags.weights !== undefined) throw new UserError(`--weights ${flags.weights} needs the model those weights are for: give FILE.net first (or --model FILE.net), or leave both out to use the bundled model`);
   const bundled = bundledModel();
   if (!existsSync(path.join(bundled.weights, 'model.json'))) throw new UserError(`the bundled model's weights are missing (${bundled.weights}); give --model and --weights`);
   return { ...bundled, note: `using the bundled model ${BUNDLED_NAME} (${path.relative(process.cwd(), bundled.model) || bundled.model}, weights ${path.relative(process.cwd(), bundled.weights) || bundled.weights})` };
