@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emitOnnx } from '../src/compiler/emit/onnx.js';
-import { torchLayout } from '../src/compiler/emit/torch-layout.js';
+import { toTorchValues } from '../src/compiler/emit/torch-layout.js';
 import { initBackend } from '../src/runtime/backends/index.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { createParams, disposeParams, paramsFromArrays } from '../src/runtime/params.js';
 import { tf } from '../src/runtime/tf.js';
 import { maxAbsDiff } from './helpers/fixtures.js';
 import { compileModel } from './helpers/models.js';
-import { UPDOWN_MODEL, opArray, updownWeights } from './helpers/op-fixtures.js';
+import { UPDOWN_MODEL, opArray, updownTorchWeights, updownWeights } from './helpers/op-fixtures.js';
+import { runExport } from './helpers/torch-run.js';
 import { ROOT, netc } from './helpers/spawn-cli.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -50,30 +51,32 @@ describe('PyTorch export of upsample and avg_pool', () => {
     expect(source).toContain("F.interpolate(x2, scale_factor=2, mode='bilinear', align_corners=False)");
     expect(source).toContain("F.interpolate(x2, scale_factor=2, mode='nearest')");
     expect(source).toMatch(/F\.avg_pool2d\(x\d+, 3, 2\)/);
-    // The fixture's weights are PyTorch's own (OIHW): written under the export's state-dict keys.
-    const work = tmp();
-    const manifest: { key: string; shape: number[]; offset: number }[] = [];
-    const chunks: Float32Array[] = [];
-    let offset = 0;
-    torchLayout(graph).params.forEach((p, i) => {
-      const values = opArray(`updown.conv${Math.floor(i / 2)}.${i % 2 === 0 ? 'weight' : 'bias'}`);
-      expect(values.shape).toEqual(p.torchShape);
-      manifest.push({ key: p.key, shape: p.torchShape, offset });
-      chunks.push(values.data);
-      offset += values.data.length;
-    });
-    writeFileSync(path.join(work, 'weights.json'), JSON.stringify(manifest));
-    writeFileSync(path.join(work, 'weights.bin'), Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))));
-    writeFileSync(path.join(work, 'in.bin'), input.data);
-    const run = spawnSync(PYTHON, [path.join(ROOT, 'test/pytorch/run_module.py'), dir, 'Net', path.join(work, 'weights.json'), path.join(work, 'in.bin'), input.shape.join(','), path.join(work, 'out.bin')], { encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
-    const bytes = readFileSync(path.join(work, 'out.bin'));
-    const got = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    // The fixture's weights are PyTorch's own (OIHW): loaded under the export's state-dict keys.
+    const torchWeights = updownTorchWeights(graph);
+    const got = runExport(dir, 'Net', graph, (p) => torchWeights.get(p.name)!.data, input);
     expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
 
     const params = paramsFromArrays(updownWeights(graph));
     const ours = tf.tidy(() => runGraph(graph, [tf.tensor(input.data, input.shape)], params).flatMap((t) => [...t.dataSync()]));
     disposeParams(params);
+    expect(maxAbsDiff(got, ours)).toBeLessThan(1e-4);
+  });
+
+  it('models/variants/deblur-lite-resample.net (avg_pool down, bilinear up): the export equals netc\'s forward within 1e-4', () => {
+    const file = path.join(ROOT, 'models/variants/deblur-lite-resample.net');
+    const set = { feats: 8, blocks: 1 };
+    const shape = [2, 32, 40, 3];
+    const graph = compileModel(file, set, [shape[1], shape[2]]).models.Generator;
+    const params = createParams(graph, 7);
+    const x = tf.randomUniform(shape, 0, 1, 'float32', 9);
+    const ours = tf.tidy(() => Float32Array.from(runGraph(graph, [x], params).flatMap((t) => [...t.dataSync()])));
+    const dir = path.join(tmp(), 'export');
+    const r = netc(['export', file, '--to', 'pytorch', '--out', dir, '--set', 'feats=8', '--set', 'blocks=1']);
+    expect(r.status, r.stderr).toBe(0);
+    const got = runExport(dir, 'Generator', graph, (p) => toTorchValues(p, params.get(p.name)!.dataSync() as Float32Array), { shape, data: x.dataSync() as Float32Array });
+    tf.dispose(x);
+    disposeParams(params);
+    expect(got.length).toBe(ours.length);
     expect(maxAbsDiff(got, ours)).toBeLessThan(1e-4);
   });
 });

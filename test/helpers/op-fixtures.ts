@@ -31,16 +31,21 @@ export function opArray(name: string): HostArray {
 /** The op cases: a layer in netc's syntax and its name (arrays `${name}.x|w|y|dx`). */
 export const OP_CASES = manifest.cases;
 
-/** updown.net's conv weights from the fixture, by netc parameter name, in netc's layout
- *  (the fixture lists them in execution order: conv0, conv1, conv2). */
+/** updown.net's conv weights from the fixture as PyTorch has them (OIHW), by netc parameter
+ *  name (the fixture lists them in execution order: conv0, conv1, conv2). */
+export function updownTorchWeights(graph: Graph): Map<string, HostArray> {
+  const layout = new Map(torchLayout(graph).params.map((p) => [p.name, p]));
+  return new Map(listParams(graph).map((param, i) => {
+    const torch = opArray(`updown.conv${Math.floor(i / 2)}.${i % 2 === 0 ? 'weight' : 'bias'}`);
+    const expected = layout.get(param.name)!.torchShape;
+    if (torch.shape.join() !== expected.join()) throw new Error(`${param.name}: fixture ${torch.shape} vs ${expected}`);
+    return [param.name, torch];
+  }));
+}
+
+/** The same weights in netc's layout (HWIO). */
 export function updownWeights(graph: Graph): Map<string, HostArray> {
   const layout = new Map(torchLayout(graph).params.map((p) => [p.name, p]));
-  const weights = new Map<string, HostArray>();
-  listParams(graph).forEach((param, i) => {
-    const torch = opArray(`updown.conv${Math.floor(i / 2)}.${i % 2 === 0 ? 'weight' : 'bias'}`);
-    const entry = layout.get(param.name)!;
-    if (torch.shape.join() !== entry.torchShape.join()) throw new Error(`${param.name}: fixture ${torch.shape} vs ${entry.torchShape}`);
-    weights.set(param.name, { shape: param.shape, data: fromTorchValues(entry, torch.data) });
-  });
-  return weights;
+  const params = new Map(listParams(graph).map((p) => [p.name, p]));
+  return new Map([...updownTorchWeights(graph)].map(([name, torch]) => [name, { shape: params.get(name)!.shape, data: fromTorchValues(layout.get(name)!, torch.data) }]));
 }
