@@ -74,7 +74,8 @@ export interface CliCompileOptions extends CompileOptions {
 }
 
 /** Compiles a model file, printing warnings; errors become a CompileError the CLI prints.
- *  NETC_DEBUG=1 prints each stage's timing, 2 also its value (next to `options.debug`). */
+ *  NETC_DEBUG=1 prints each stage's timing, 2 also its value (next to `options.debug`), 3
+ *  also traces every node the runtime runs (src/runtime/trace.ts). */
 export function compileForCli(file: string, options: CliCompileOptions): CompileResult {
   const debugLevel = Number(process.env.NETC_DEBUG ?? 0);
   const started = performance.now();

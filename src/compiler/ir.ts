@@ -39,11 +39,16 @@ export interface ConcatAttrs { axis: number } // always 3 (channels) in NHWC
 export interface PixelShuffleAttrs { factor: number } // PyTorch PixelShuffle channel order
 export interface PyramidDownAttrs {
   /** Gaussian blur (sigma, radius taps, 'reflect' = edge-repeated borders as scipy),
-   *  then a 2x2 mean; the output size is ceil(size / 2). skimage pyramid_gaussian. */
+   *  then a 2x2 mean (skimage pyramid_gaussian); the size rule is ops.ts's (exact halving). */
   sigma: number;
   radius: number;
 }
 export interface DenseAttrs { units: number; bias: boolean }
+/** Each side times `factor`. nearest: output pixel i reads input pixel floor(i / factor);
+ *  bilinear: PyTorch's align_corners=False (ops.ts's upsampleTaps). */
+export interface UpsampleAttrs { factor: number; mode: 'nearest' | 'bilinear' }
+/** Mean of each kernel x kernel window, windows `stride` apart, no padding (PyTorch avg_pool2d). */
+export interface AvgPoolAttrs { kernel: number; stride: number }
 export interface AffineAttrs { scale: number; shift: number } // y = x * scale + shift
 
 export type OpName =
@@ -55,10 +60,16 @@ export type OpName =
   | 'concat'
   | 'pixel_shuffle'
   | 'pyramid_down'
+  | 'upsample'
+  | 'avg_pool'
   | 'dense'
   | 'flatten'
   | 'affine'
   | 'repeat';
+
+/** The ops that compute (lowerings and emitters are Records over these, so an op without a
+ *  case is a type error); `repeat` is structure, which the walkers in walk.ts expand. */
+export type PrimitiveOp = Exclude<OpName, 'repeat'>;
 
 export interface ParamSpec {
   /** Name relative to the enclosing graph (see Node.params). */

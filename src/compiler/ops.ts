@@ -1,8 +1,10 @@
 // One definition per op: its output shape, its parameters, its cost, and how it moves the
 // receptive field. Shape inference, the cost model, the lowering and the exporters all read
-// this table; nothing else knows an op's rules.
+// this table; nothing else knows an op's rules. Below it, the rules more than one stage
+// needs: the pyramid's size rule, a conv's output size, the Gaussian taps, upsampling's
+// sample positions and the size multiple `netc deblur` pads to.
 import type {
-  ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape,
+  AvgPoolAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, OpName, ParamSpec, PixelShuffleAttrs, PyramidDownAttrs, Shape, UpsampleAttrs,
 } from './ir.js';
 
 export interface OpDef {
@@ -22,15 +24,47 @@ const noParams = () => [];
 const free = () => 0;
 const pointwise = () => ({ kernel: 1, stride: 1 });
 
+/** Why a value is not an image (NHWC), or undefined when it is. */
+const notAnImage = (x: Shape) => (x.length === 4 ? undefined : `expects an image (HxWxC) but got a ${x.length - 1}-d value`);
+
 const fmt = (s: Shape) => (s.length === 4 ? `${s[1]}x${s[2]}x${s[3]}` : `${s.slice(1).join('x')}`);
 
-export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number): number {
-  return Math.floor((size + padBefore + padAfter - kernel) / stride) + 1;
+/** A convolution's (or pooling window's) output side: PyTorch's and oneDNN's floor rule,
+ *  with the dilated kernel's extent (kernel - 1) * dilation + 1. */
+export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation = 1): number {
+  return Math.floor((size + padBefore + padAfter - ((kernel - 1) * dilation + 1)) / stride) + 1;
+}
+
+// The pyramid's size rule. skimage's pyramid_reduce(downscale=2) makes a level ceil(side / 2)
+// pixels; netc's graphs accept only sides it halves exactly, so every level is the 2x2 mean
+// of its blurred parent and its pixels line up with the parent's (what the exporters' 2x2
+// average pools and the loss's sharp pyramid rely on).
+export const PYRAMID_FACTOR = 2;
+
+/** skimage's side of the next pyramid level (exact only where halvesExactly). */
+export function pyramidSide(side: number): number {
+  return Math.ceil(side / PYRAMID_FACTOR);
+}
+
+export function halvesExactly(side: number): boolean {
+  return side % PYRAMID_FACTOR === 0;
+}
+
+/** The side of level `level` of a pyramid over `side` pixels under the exact rule (a
+ *  fraction where the input does not halve that often). */
+export function pyramidLevelSide(side: number, level: number): number {
+  return side / PYRAMID_FACTOR ** level;
+}
+
+/** What an image's sides must be divisible by for a pyramid of `levels` levels. */
+export function pyramidMultiple(levels: number): number {
+  return PYRAMID_FACTOR ** (levels - 1);
 }
 
 const conv2d: OpDef = {
   shape([x, residual], a: Conv2dAttrs) {
-    if (x.length !== 4) return `expects an image (HxWxC) but got a ${x.length - 1}-d value`;
+    const problem = notAnImage(x);
+    if (problem) return problem;
     const h = convOutputSize(x[1], a.kernel[0], a.stride[0], a.pad[0], a.pad[1]);
     const w = convOutputSize(x[2], a.kernel[1], a.stride[1], a.pad[2], a.pad[3]);
     if (h < 1 || w < 1) return `kernel ${a.kernel[0]} (pad ${a.pad[0]}) does not fit a ${x[1]}x${x[2]} input`;
@@ -99,12 +133,32 @@ export const OPS: Record<OpName, OpDef> = {
   },
   pyramid_down: {
     shape([x], _a: PyramidDownAttrs) {
-      if (x[1] % 2 !== 0 || x[2] % 2 !== 0) return `cannot halve ${x[1]}x${x[2]} exactly`;
-      return [x[0], x[1] / 2, x[2] / 2, x[3]];
+      if (!halvesExactly(x[1]) || !halvesExactly(x[2])) return `cannot halve ${x[1]}x${x[2]} exactly`;
+      return [x[0], pyramidSide(x[1]), pyramidSide(x[2]), x[3]];
     },
     params: noParams, flops: free,
     // Gaussian taps (2 * radius + 1) then a 2x2 mean.
-    field: (a: PyramidDownAttrs) => ({ kernel: 2 * a.radius + 2, stride: 2 }),
+    field: (a: PyramidDownAttrs) => ({ kernel: 2 * a.radius + PYRAMID_FACTOR, stride: PYRAMID_FACTOR }),
+  },
+  upsample: {
+    shape([x], a: UpsampleAttrs) {
+      return notAnImage(x) ?? [x[0], x[1] * a.factor, x[2] * a.factor, x[3]];
+    },
+    params: noParams, flops: free,
+    // bilinear reads the two nearest input pixels along each axis.
+    field: (a: UpsampleAttrs) => ({ kernel: a.mode === 'bilinear' ? 2 : 1, stride: 1 / a.factor }),
+  },
+  avg_pool: {
+    shape([x], a: AvgPoolAttrs) {
+      const problem = notAnImage(x);
+      if (problem) return problem;
+      const h = convOutputSize(x[1], a.kernel, a.stride, 0, 0);
+      const w = convOutputSize(x[2], a.kernel, a.stride, 0, 0);
+      if (h < 1 || w < 1) return `window ${a.kernel} does not fit a ${x[1]}x${x[2]} input`;
+      return [x[0], h, w, x[3]];
+    },
+    params: noParams, flops: free,
+    field: (a: AvgPoolAttrs) => ({ kernel: a.kernel, stride: a.stride }),
   },
   flatten: { shape: ([x]) => [x[0], x.slice(1).reduce((p, d) => p * d, 1)], params: noParams, flops: free, field: pointwise },
   dense,
@@ -120,6 +174,22 @@ export function gaussianTaps(sigma: number, radius: number): number[] {
   const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
   const sum = taps.reduce((a, b) => a + b, 0);
   return taps.map((t) => t / sum);
+}
+
+/** Where output pixel i of an upsampling by an integer `factor` reads an axis of `size`
+ *  input pixels: y[i] = x[lower[i]] * (1 - weight[i]) + x[upper[i]] * weight[i]. nearest:
+ *  input floor(i / factor). bilinear: PyTorch's align_corners=False (source position
+ *  (i + 0.5) / factor - 0.5, clamped at 0; the upper neighbour clamped at the last pixel). */
+export function upsampleTaps(size: number, factor: number, mode: UpsampleAttrs['mode']): { lower: number[]; upper: number[]; weight: number[] } {
+  const taps = { lower: [] as number[], upper: [] as number[], weight: [] as number[] };
+  for (let i = 0; i < size * factor; i++) {
+    const source = mode === 'nearest' ? Math.floor(i / factor) : Math.max(0, (i + 0.5) / factor - 0.5);
+    const lower = Math.floor(source);
+    taps.lower.push(lower);
+    taps.upper.push(Math.min(lower + 1, size - 1));
+    taps.weight.push(source - lower);
+  }
+  return taps;
 }
 
 /** What the input's sides must be divisible by: the largest downsampling factor along any

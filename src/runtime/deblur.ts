@@ -1,9 +1,9 @@
 // Deblurring whole images with a compiled generator.
 //
-// Sizes: the generator halves the image (scales - 1) times, so H and W must be multiples of
-// m = 2^(scales-1) (4 for DeepDeblur). Any other size is padded at the bottom/right by
-// repeating the last row/column up to the next multiple of m, deblurred, and cropped back;
-// the output always has the input's size.
+// Sizes: H and W must be multiples of the generator's size multiple m (ops.ts's
+// sizeMultiple; 2^(scales-1) = 4 for DeepDeblur's pyramid). Any other size is padded at the
+// bottom/right by repeating the last row/column up to the next multiple of m, deblurred, and
+// cropped back; the output always has the input's size.
 // Tiles: images larger than --tile (default 1280) in either dimension are cut into tiles of
 // tile x tile pixels overlapping by --overlap (default 64) pixels; each tile is deblurred on
 // its own and overlapping parts are blended with linear ramps, so memory stays bounded by

@@ -6,6 +6,7 @@ import type { Graph, Node } from '../compiler/ir.js';
 import { lowerNode } from './lower.js';
 import { iterationScope, rootScope, type ParamMap, type ParamScope } from './params.js';
 import { tf } from './tf.js';
+import { executionTracer, type ExecutionTracer } from './trace.js';
 
 /** Anything that maps full parameter names to tensors (a ParamMap of variables works). */
 export type ParamSource = Pick<ParamMap, 'get'> | Map<string, tf.Tensor>;
@@ -19,18 +20,18 @@ function lookup(params: ParamSource, scope: ParamScope, node: Node) {
   };
 }
 
-function runRepeat(node: Node, input: tf.Tensor, params: ParamSource, scope: ParamScope): tf.Tensor {
+function runRepeat(node: Node, input: tf.Tensor, params: ParamSource, scope: ParamScope, tracer: ExecutionTracer | undefined): tf.Tensor {
   const { count, body } = node.repeat!;
   let value = input;
   for (let i = 0; i < count; i++) {
-    const [next] = runScoped(body, [value], params, iterationScope(scope, node, i));
+    const [next] = runScoped(body, [value], params, iterationScope(scope, node, i), tracer);
     if (value !== input) value.dispose();
     value = next;
   }
   return value === input ? input.clone() : value;
 }
 
-function runScoped(graph: Graph, inputs: tf.Tensor[], params: ParamSource, scope: ParamScope): tf.Tensor[] {
+function runScoped(graph: Graph, inputs: tf.Tensor[], params: ParamSource, scope: ParamScope, tracer: ExecutionTracer | undefined): tf.Tensor[] {
   if (inputs.length !== graph.inputs.length) {
     throw new Error(`graph '${graph.name}' takes ${graph.inputs.length} inputs, got ${inputs.length}`);
   }
@@ -60,10 +61,11 @@ function runScoped(graph: Graph, inputs: tf.Tensor[], params: ParamSource, scope
       if (!value) throw new Error(`node '${node.id}' reads '${id}', which has no value (graph '${graph.name}')`);
       return value;
     });
+    const lower = () => tf.tidy(() => lowerNode(node, args, lookup(params, scope, node)));
     const output =
       node.op === 'repeat'
-        ? runRepeat(node, args[0], params, scope)
-        : tf.tidy(() => lowerNode(node, args, lookup(params, scope, node)));
+        ? runRepeat(node, args[0], params, scope, tracer)
+        : tracer ? tracer.node(node, args, lower) : lower();
     values.set(node.id, output);
     if ((uses.get(node.id) ?? 0) === 0) release(node.id); // dead value: free now
     node.inputs.forEach(release);
@@ -81,7 +83,7 @@ function runScoped(graph: Graph, inputs: tf.Tensor[], params: ParamSource, scope
 }
 
 /** Runs `graph` on `inputs` (in graph.inputs order) with full-named params; returns the
- *  outputs in graph.outputs order. */
+ *  outputs in graph.outputs order. NETC_DEBUG=3 traces every node (trace.ts). */
 export function runGraph(graph: Graph, inputs: tf.Tensor[], params: ParamSource): tf.Tensor[] {
-  return runScoped(graph, inputs, params, rootScope);
+  return runScoped(graph, inputs, params, rootScope, executionTracer());
 }

@@ -3,15 +3,17 @@
 // each call inside tf.tidy, so temporaries are freed.
 import type {
   AffineAttrs,
+  AvgPoolAttrs,
   ConcatAttrs,
   Conv2dAttrs,
   LeakyReluAttrs,
   Node,
-  OpName,
   PixelShuffleAttrs,
+  PrimitiveOp,
   PyramidDownAttrs,
+  UpsampleAttrs,
 } from '../compiler/ir.js';
-import { gaussianTaps } from '../compiler/ops.js';
+import { PYRAMID_FACTOR, gaussianTaps, halvesExactly, pyramidSide, upsampleTaps } from '../compiler/ops.js';
 import { conv2dWithPostOps } from './conv.js';
 import { weightAndBias } from './params.js';
 import { tf } from './tf.js';
@@ -63,7 +65,8 @@ function padReflect(x: tf.Tensor, axis: number, radius: number): tf.Tensor {
 }
 
 /** skimage pyramid_reduce(downscale=2): separable Gaussian blur with scipy 'reflect' borders,
- *  then bilinear resize to ceil(size/2) at pixel centres (for even sizes: the 2x2 mean). */
+ *  then the 2x2 mean where the sides halve exactly (all that a graph's pyramid_down sees,
+ *  ops.ts), else skimage's bilinear resize at pixel centres to ops.ts's pyramidSide. */
 export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Tensor {
   const [, h, w, c] = x.shape;
   const kernel = Float32Array.from(gaussianTaps(sigma, radius));
@@ -74,8 +77,28 @@ export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Ten
   y = tf.depthwiseConv2d(y, perChannel([taps, 1]), 1, 'valid');
   y = padReflect(y, 2, radius) as tf.Tensor4D;
   y = tf.depthwiseConv2d(y, perChannel([1, taps]), 1, 'valid');
-  if (h % 2 === 0 && w % 2 === 0) return tf.avgPool(y, 2, 2, 'valid');
-  return tf.image.resizeBilinear(y, [Math.ceil(h / 2), Math.ceil(w / 2)], false, true);
+  if (halvesExactly(h) && halvesExactly(w)) return tf.avgPool(y, PYRAMID_FACTOR, PYRAMID_FACTOR, 'valid');
+  return tf.image.resizeBilinear(y, [pyramidSide(h), pyramidSide(w)], false, true);
+}
+
+/** Upsampling by an integer factor as ops.ts's upsampleTaps define it: a gather along each
+ *  axis (nearest), or a blend of two gathered neighbours (bilinear). Exact and
+ *  differentiable on every backend (tfjs's resizeBilinear gradient ignores half-pixel
+ *  centres, and resizeNearestNeighbor computes its source pixels in floating point). */
+export function upsample(x: tf.Tensor, factor: number, mode: UpsampleAttrs['mode']): tf.Tensor {
+  let y = x;
+  for (const axis of [1, 2]) {
+    const taps = upsampleTaps(y.shape[axis], factor, mode);
+    const lower = tf.gather(y, tf.tensor1d(taps.lower, 'int32'), axis);
+    if (mode === 'nearest') {
+      y = lower;
+      continue;
+    }
+    const along = (values: number[]) => tf.tensor(values, y.shape.map((d, i) => (i === axis ? values.length : 1)));
+    const upper = tf.gather(y, tf.tensor1d(taps.upper, 'int32'), axis);
+    y = tf.add(tf.mul(lower, along(taps.weight.map((w) => 1 - w))), tf.mul(upper, along(taps.weight)));
+  }
+  return y;
 }
 
 function dense(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
@@ -85,7 +108,7 @@ function dense(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
   return bias ? tf.add(y, param(bias.name)) : y;
 }
 
-const lowerings: Record<Exclude<OpName, 'repeat'>, Lowering> = {
+const lowerings: Record<PrimitiveOp, Lowering> = {
   conv2d,
   dense,
   relu: (_node, [x]) => tf.relu(x),
@@ -98,6 +121,14 @@ const lowerings: Record<Exclude<OpName, 'repeat'>, Lowering> = {
     const { sigma, radius } = node.attrs as unknown as PyramidDownAttrs;
     return pyramidDown(x, sigma, radius);
   },
+  upsample: (node, [x]) => {
+    const { factor, mode } = node.attrs as unknown as UpsampleAttrs;
+    return upsample(x, factor, mode);
+  },
+  avg_pool: (node, [x]) => {
+    const { kernel, stride } = node.attrs as unknown as AvgPoolAttrs;
+    return tf.avgPool(x as tf.Tensor4D, kernel, stride, 'valid');
+  },
   flatten: (_node, [x]) => tf.reshape(x, [x.shape[0], -1]),
   affine: (node, [x]) => {
     const { scale, shift } = node.attrs as unknown as AffineAttrs;
@@ -108,7 +139,5 @@ const lowerings: Record<Exclude<OpName, 'repeat'>, Lowering> = {
 /** Lowers one node (not `repeat`, which the executor handles). */
 export function lowerNode(node: Node, args: tf.Tensor[], param: ParamLookup): tf.Tensor {
   if (node.op === 'repeat') throw new Error(`lowerNode: '${node.op}' is handled by the executor`);
-  const lowering = lowerings[node.op];
-  if (!lowering) throw new Error(`no lowering for op '${node.op}' (node '${node.id}')`);
-  return lowering(node, args, param);
+  return lowerings[node.op](node, args, param);
 }

@@ -1,9 +1,10 @@
 // One Adam update of one parameter, as torch.optim.Adam computes it (no weight decay, no
 // amsgrad), with the bias corrections folded into stepSize and sqrtCorrection2 on the host:
 //   m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g^2;  p' = p - m' / (sqrt(v') / c2 + eps) * stepSize
-// On the 'onednn' backend it is one native pass (NETC_ADAM); elsewhere the same float32
-// operations in the same order as tfjs ops, so both backends give the same bits.
-import { NETC_ADAM, nativeAdamAvailable, type AdamStepAttrs } from './backends/onednn.js';
+// One call of the active backend's fused kernel where it registered one (fused-kernels.ts:
+// oneDNN's single native pass); elsewhere the same float32 operations in the same order as
+// tfjs ops, so both give the same bits.
+import { FUSED_ADAM, fusedKernelAvailable, type AdamStepAttrs } from './fused-kernels.js';
 import { tf } from './tf.js';
 
 export type { AdamStepAttrs };
@@ -16,8 +17,8 @@ export function adamStepAttrs(settings: { beta1: number; beta2: number; eps: num
 
 /** New [parameter, first moment, second moment] after one update with gradient `g`. */
 export function adamUpdate(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, attrs: AdamStepAttrs): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  if (nativeAdamAvailable([p, m, v, g])) {
-    return tf.engine().runKernel(NETC_ADAM, { p, m, v, g }, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  if (fusedKernelAvailable(FUSED_ADAM, [p, m, v, g])) {
+    return tf.engine().runKernel(FUSED_ADAM, { p, m, v, g }, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
   }
   const { beta1, beta2, eps, stepSize, sqrtCorrection2 } = attrs;
   return tf.tidy(() => {

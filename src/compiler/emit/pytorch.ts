@@ -4,8 +4,8 @@
 // new op is a type error here until it is exported). Repeats are unrolled; each layer lives at
 // its state-dict key (torch-layout.ts), so state dicts use the official DeepDeblur-PyTorch
 // names for DeepDeblur generators and netc's names otherwise.
-import type { AffineAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, LeakyReluAttrs, Node, OpName, PixelShuffleAttrs, Program, PyramidDownAttrs } from '../ir.js';
-import { gaussianTaps, sizeMultiple } from '../ops.js';
+import type { AffineAttrs, AvgPoolAttrs, ConcatAttrs, Conv2dAttrs, DenseAttrs, Graph, LeakyReluAttrs, Node, PixelShuffleAttrs, PrimitiveOp, Program, PyramidDownAttrs, UpsampleAttrs } from '../ir.js';
+import { PYRAMID_FACTOR, gaussianTaps, sizeMultiple } from '../ops.js';
 import { expandGraph } from '../walk.js';
 import { torchLayout } from './torch-layout.js';
 
@@ -21,7 +21,7 @@ type Emitter = (c: EmitContext) => string;
 
 const py = (x: number) => (Number.isInteger(x) ? `${x}.0` : String(x));
 
-const EMITTERS: Record<Exclude<OpName, 'repeat'>, Emitter> = {
+const EMITTERS: Record<PrimitiveOp, Emitter> = {
   conv2d: ({ node, args, layer }) => {
     const a = node.attrs as unknown as Conv2dAttrs;
     const [t, b, l, r] = a.pad;
@@ -47,6 +47,16 @@ const EMITTERS: Record<Exclude<OpName, 'repeat'>, Emitter> = {
   pyramid_down: ({ node, args }) => {
     const { sigma, radius } = node.attrs as unknown as PyramidDownAttrs;
     return `pyramid_down(${args[0]}, ${JSON.stringify(gaussianTaps(sigma, radius))})`;
+  },
+  upsample: ({ node, args }) => {
+    const { factor, mode } = node.attrs as unknown as UpsampleAttrs;
+    return mode === 'nearest'
+      ? `F.interpolate(${args[0]}, scale_factor=${factor}, mode='nearest')`
+      : `F.interpolate(${args[0]}, scale_factor=${factor}, mode='bilinear', align_corners=False)`;
+  },
+  avg_pool: ({ node, args }) => {
+    const { kernel, stride } = node.attrs as unknown as AvgPoolAttrs;
+    return `F.avg_pool2d(${args[0]}, ${kernel}, ${stride})`;
   },
   // netc flattens channels-last; NCHW is put back in that order first.
   flatten: ({ args }) => `${args[0]}.permute(0, 2, 3, 1).flatten(1)`,
@@ -96,7 +106,7 @@ export function emitModule(graph: Graph): string {
       comment = node.scope;
       body.push(`        # ${comment}`);
     }
-    body.push(`        ${value} = ${EMITTERS[node.op as Exclude<OpName, 'repeat'>]({ node, args: inputs.map((i) => names.get(i)!), layer })}`);
+    body.push(`        ${value} = ${EMITTERS[node.op as PrimitiveOp]({ node, args: inputs.map((i) => names.get(i)!), layer })}`);
   }
   const result = outputs.map((o) => names.get(o)!);
   const last = nodes.find((n) => n.output === outputs[outputs.length - 1])?.node;
@@ -157,7 +167,7 @@ def pyramid_down(x, taps):
     x = F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
     x = x.index_select(3, _reflect_indices(x.shape[3], r, x.device))
     x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.avg_pool2d(x, 2)
+    return F.avg_pool2d(x, ${PYRAMID_FACTOR})
 `;
 
 /** model.py: every model of the program, the generator first. */
