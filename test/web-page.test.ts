@@ -41,6 +41,7 @@ async function editWord(page: Page, line: string, word: string, replacement: str
   const at = await page.evaluate(([text, w]) => {
     const el = [...document.querySelectorAll('.cm-line')].find((l) => l.textContent === text);
     if (!el) throw new Error(`no editor line '${text}'`);
+    el.scrollIntoView({ block: 'center' }); // the line may be below the editor's visible area
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const i = node.textContent!.indexOf(w);
