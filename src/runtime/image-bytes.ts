@@ -18,14 +18,14 @@ export const MIN_IMAGE_SIDE = 8;
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_MAGIC = [0xff, 0xd8, 0xff];
-const PNG_COLOR_TYPES: Record<number, string> = {
+export const PNG_COLOR_TYPES: Record<number, string> = {
   0: 'grayscale',
   2: 'RGB',
   3: 'palette',
   4: 'grayscale with alpha',
   6: 'RGBA',
 };
-const SUPPORTED = 'netc reads 8-bit RGB/RGBA/palette PNG and colour JPEG';
+export const SUPPORTED = 'netc reads 8-bit RGB/RGBA/palette PNG and colour JPEG';
 
 function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);

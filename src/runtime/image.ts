@@ -13,25 +13,10 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
 import { PNG_MARKER, PNG_OUTPUT, writeFileAtomic } from './fsutil.js';
-import { MIN_IMAGE_SIDE, fromRgba, toUint8, type RgbImage } from './image-bytes.js';
+import { MIN_IMAGE_SIDE, PNG_COLOR_TYPES, SUPPORTED, fromRgba, imageFormat, toUint8, type RgbImage } from './image-bytes.js';
 
 // The image type and the value rules are shared with the browser page (image-bytes.ts).
 export { MIN_IMAGE_SIDE, fromUint8, roundHalfEven, toUint8, type RgbImage } from './image-bytes.js';
-
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const JPEG_MAGIC = [0xff, 0xd8, 0xff];
-const PNG_COLOR_TYPES: Record<number, string> = {
-  0: 'grayscale',
-  2: 'RGB',
-  3: 'palette',
-  4: 'grayscale with alpha',
-  6: 'RGBA',
-};
-const SUPPORTED = 'netc reads 8-bit RGB/RGBA/palette PNG and colour JPEG';
-
-function startsWith(bytes: Uint8Array, magic: number[]): boolean {
-  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
-}
 
 /** Images larger than this many pixels are refused before decoding (--max-pixels). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -70,9 +55,7 @@ export async function readImage(file: string, options: ReadImageOptions = {}): P
       throw new UserError(`${file}: the image is ${width}x${height} (${megapixels(width * height)}), more than the limit of ${megapixels(maxPixels)}; raise it with --max-pixels if this is intended`);
     }
   };
-  if (startsWith(bytes, PNG_MAGIC)) return decodePng(file, bytes, checkSize);
-  if (startsWith(bytes, JPEG_MAGIC)) return decodeJpeg(file, bytes, checkSize, maxPixels);
-  throw new UserError(`${file}: not a PNG or JPEG file`);
+  return imageFormat(file, bytes) === 'png' ? decodePng(file, bytes, checkSize) : decodeJpeg(file, bytes, checkSize, maxPixels);
 }
 
 const megapixels = (n: number) => `${Number((n / 1e6).toPrecision(4))} megapixels`;
