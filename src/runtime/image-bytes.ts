@@ -18,7 +18,7 @@ export const MIN_IMAGE_SIDE = 8;
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_MAGIC = [0xff, 0xd8, 0xff];
-export const PNG_COLOR_TYPES: Record<number, string> = {
+const PNG_COLOR_TYPES: Record<number, string> = {
   0: 'grayscale',
   2: 'RGB',
   3: 'palette',

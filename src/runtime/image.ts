@@ -13,7 +13,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
 import { PNG_MARKER, PNG_OUTPUT, writeFileAtomic } from './fsutil.js';
-import { MIN_IMAGE_SIDE, PNG_COLOR_TYPES, SUPPORTED, fromRgba, imageFormat, toUint8, type RgbImage } from './image-bytes.js';
+import { MIN_IMAGE_SIDE, SUPPORTED, checkPngHeader, fromRgba, imageFormat, toUint8, type RgbImage } from './image-bytes.js';
 
 // The image type and the value rules are shared with the browser page (image-bytes.ts).
 export { MIN_IMAGE_SIDE, fromUint8, roundHalfEven, toUint8, type RgbImage } from './image-bytes.js';
@@ -77,21 +77,8 @@ function idatData(bytes: Buffer): Buffer {
 }
 
 function decodePng(file: string, bytes: Buffer, checkSize: (width: number, height: number) => void): RgbImage {
-  // IHDR is the first chunk: length(4) type(4) width(4) height(4) depth(1) colorType(1)
-  // compression(1) filter(1) interlace(1).
-  if (bytes.length < 33 || bytes.toString('latin1', 12, 16) !== 'IHDR') {
-    throw new UserError(`${file}: corrupt PNG (no image header)`);
-  }
-  const depth = bytes[24];
-  const colorType = bytes[25];
-  const kind = PNG_COLOR_TYPES[colorType];
-  if (kind === undefined) throw new UserError(`${file}: corrupt PNG (unknown color type ${colorType})`);
-  if (colorType === 0 || colorType === 4) {
-    throw new UserError(`${file}: ${depth}-bit ${kind} PNG; ${SUPPORTED} (convert it to RGB first)`);
-  }
-  if (depth !== 8) {
-    throw new UserError(`${file}: ${depth}-bit ${kind} PNG; ${SUPPORTED} (convert it to 8 bits per channel first)`);
-  }
+  checkPngHeader(file, bytes); // IHDR: 8-bit colour, or a clear message
+  // IHDR: length(4) type(4) width(4) height(4) depth(1) colorType(1) compression(1) filter(1) interlace(1)
   const width = bytes.readUInt32BE(16);
   const height = bytes.readUInt32BE(20);
   checkSize(width, height);

@@ -60,6 +60,28 @@ function formatTick(value: number): string {
   return a >= 1e4 || a < 1e-3 ? value.toExponential(0) : String(Number(value.toPrecision(4)));
 }
 
+interface Frame { margin: { left: number; top: number }; plotW: number; plotH: number }
+
+/** Horizontal grid lines and labels at the y ticks inside the plot area. */
+function yTickMarks(parts: string[], ticks: number[], sy: (y: number) => number, f: Frame, stroke: (t: number) => string = () => '#e5e5e5'): void {
+  for (const t of ticks) {
+    const y = sy(t);
+    if (y < f.margin.top - 0.5 || y > f.margin.top + f.plotH + 0.5) continue;
+    parts.push(`<line x1="${f.margin.left}" x2="${f.margin.left + f.plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${stroke(t)}"/>`);
+    parts.push(`<text x="${f.margin.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatTick(t)}</text>`);
+  }
+}
+
+/** Tick marks and labels under the plot area at the x ticks inside it. */
+function xTickMarks(parts: string[], ticks: number[], sx: (x: number) => number, f: Frame): void {
+  for (const t of ticks) {
+    const x = sx(t);
+    if (x < f.margin.left - 0.5 || x > f.margin.left + f.plotW + 0.5) continue;
+    parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${f.margin.top + f.plotH}" y2="${f.margin.top + f.plotH + 5}" stroke="black"/>`);
+    parts.push(`<text x="${x.toFixed(1)}" y="${f.margin.top + f.plotH + 18}" text-anchor="middle">${formatTick(t)}</text>`);
+  }
+}
+
 export function linePlot(series: Series[], options: PlotOptions): string {
   const width = options.width ?? 720;
   const height = options.height ?? 400;
@@ -85,18 +107,9 @@ export function linePlot(series: Series[], options: PlotOptions): string {
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(options.title)}</text>`);
   // y ticks: decades on a log axis, round values otherwise
-  const yTicks = logY ? logTicks(y0, y1) : niceTicks(y0, y1, 5);
-  for (const t of yTicks) {
-    const y = sy(t);
-    if (y < margin.top - 0.5 || y > margin.top + plotH + 0.5) continue;
-    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatTick(t)}</text>`);
-  }
-  for (const t of niceTicks(x0, x1, 6)) {
-    const x = sx(t);
-    parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="black"/>`);
-    parts.push(`<text x="${x.toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${formatTick(t)}</text>`);
-  }
+  const frame = { margin, plotW, plotH };
+  yTickMarks(parts, logY ? logTicks(y0, y1) : niceTicks(y0, y1, 5), sy, frame);
+  xTickMarks(parts, niceTicks(x0, x1, 6), sx, frame);
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="black"/>`);
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
   const yLabel = options.yLabel + (logY ? ' (log scale)' : '');
@@ -148,18 +161,9 @@ export function paretoPlot(points: LabelledPoint[], front: Set<number>, options:
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(options.title)}</text>`,
   ];
-  for (const t of niceTicks(y0, y1, 6)) {
-    const y = sy(t);
-    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${t === 0 ? '#999' : '#e5e5e5'}"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatTick(t)}</text>`);
-  }
-  const xTicks = logX ? logTicks(x0, x1) : niceTicks(x0, x1, 6);
-  for (const t of xTicks) {
-    const x = sx(t);
-    if (x < margin.left - 0.5 || x > margin.left + plotW + 0.5) continue;
-    parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="black"/>`);
-    parts.push(`<text x="${x.toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${formatTick(t)}</text>`);
-  }
+  const frame = { margin, plotW, plotH };
+  yTickMarks(parts, niceTicks(y0, y1, 6), sy, frame, (t) => (t === 0 ? '#999' : '#e5e5e5'));
+  xTickMarks(parts, logX ? logTicks(x0, x1) : niceTicks(x0, x1, 6), sx, frame);
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="black"/>`);
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel + (logX ? ' (log scale)' : ''))}</text>`);
   parts.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
