@@ -79,6 +79,7 @@ function idatData(bytes: Buffer): Buffer {
 function decodePng(file: string, bytes: Buffer, checkSize: (width: number, height: number) => void): RgbImage {
   checkPngHeader(file, bytes); // IHDR: 8-bit colour, or a clear message
   // IHDR: length(4) type(4) width(4) height(4) depth(1) colorType(1) compression(1) filter(1) interlace(1)
+  const colorType = bytes[25];
   const width = bytes.readUInt32BE(16);
   const height = bytes.readUInt32BE(20);
   checkSize(width, height);
