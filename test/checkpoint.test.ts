@@ -89,6 +89,25 @@ describe('checkpoints', () => {
     await expect(resolveCheckpointDir('/nonexistent/run')).rejects.toThrow('/nonexistent/run: no such checkpoint or run directory');
   });
 
+  it('netc export --to netc ships a run\'s latest checkpoint without its optimizer state', async () => {
+    const { program, params } = paramsOf({ blocks: 1, feats: 4 });
+    const slots = new Map([...params].map(([name, v]) => [`adam/m/${name}`, tf.mul(v, 0.5)]));
+    const run = tmp();
+    for (const step of [5, 10]) await saveCheckpoint(runCheckpointDir(run, step), { meta: checkpointMeta(program, step), params, slots });
+    tf.dispose([...slots.values()]);
+    const out = path.join(tmp(), 'shipped');
+    const r = await runCli(['export', OFFICIAL_MODEL, '--set', 'blocks=1', '--set', 'feats=4', '--to', 'netc', '--weights', run, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['model.json', 'weights.bin']);
+    const shipped = await readCheckpoint(out);
+    expect(shipped.meta.step).toBe(10);
+    expect(shipped.slots.size).toBe(0);
+    for (const [name, v] of params) expect(shipped.params.get(name)!.data).toEqual(v.dataSync());
+    const wrong = await runCli(['export', OFFICIAL_MODEL, '--to', 'netc', '--weights', run, '--out', path.join(tmp(), 'x')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/does not fit model 'Generator'/);
+  });
+
   it('replaces atomically and leaves nothing behind when a save fails', async () => {
     const { program, params } = paramsOf({ blocks: 1, feats: 4 });
     const parent = tmp();

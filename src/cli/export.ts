@@ -2,6 +2,8 @@
 // model), train.py (the loss and train sections as a torchrun/DDP script) and README.md.
 // `netc export FILE --to onnx --out F.onnx [--dynamic] [--weights DIR]`: the generator as ONNX,
 // for any image size with --dynamic.
+// `netc export FILE --to netc --weights RUN|CKPT --out DIR`: the checkpoint's parameters alone
+// (no optimizer state: a third of the size), checked against FILE: what a run ships.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -36,15 +38,23 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('export a model for PyTorch (model.py, train.py for torchrun/DDP) or as ONNX')
     .argument('<file>', 'the .net model file')
-    .requiredOption('--to <format>', "'pytorch' or 'onnx'")
+    .requiredOption('--to <format>', "'pytorch', 'onnx' or 'netc' (a weights-only checkpoint)")
     .requiredOption('--out <path>', 'directory (pytorch) or .onnx file')
     .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
     .option('--input <HxW>', 'input size the shapes are checked at (ONNX: the fixed size unless --dynamic)', '256x256')
     .option('--dynamic', 'ONNX: any batch, height and width')
-    .option('--weights <dir>', 'ONNX: checkpoint or run directory whose weights the file carries')
+    .option('--weights <dir>', 'ONNX and netc: checkpoint or run directory (its latest checkpoint) whose weights to export')
     .action(async (file: string, flags: ExportFlags) => {
-      if (flags.to !== 'pytorch' && flags.to !== 'onnx') throw new UserError(`--to ${flags.to}: expected 'pytorch' or 'onnx'`);
+      if (!['pytorch', 'onnx', 'netc'].includes(flags.to)) throw new UserError(`--to ${flags.to}: expected 'pytorch', 'onnx' or 'netc'`);
       const { program: prog } = compileForCli(file, { input: parseSize(flags.input), set: flags.set });
+      if (flags.to === 'netc') {
+        if (!flags.weights) throw new UserError('--to netc needs --weights RUN|CHECKPOINT');
+        const { loadCheckpointFor, saveCheckpoint } = await import('../runtime/checkpoint.js');
+        const { checkpoint } = await loadCheckpointFor(prog, flags.weights);
+        await saveCheckpoint(flags.out, { meta: checkpoint.meta, params: checkpoint.params });
+        console.log(`wrote ${flags.out} (step ${checkpoint.meta.step} of ${checkpoint.dir}, parameters only)`);
+        return;
+      }
       if (flags.to === 'onnx') {
         const weights = flags.weights ? await checkpointWeights(prog, flags.weights) : undefined;
         await writeFileAtomic(flags.out, emitOnnx(prog.models[prog.generator], weights, 0, { dynamic: flags.dynamic }));
