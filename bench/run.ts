@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCompile } from './compile.js';
+import { cpuPeak } from '../src/runtime/cpu-peak.js';
 import { benchConv } from './conv.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,6 +20,12 @@ const MODEL = 'models/deepdeblur-pytorch.net';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const log = (...m: unknown[]) => console.error('[bench]', ...m);
+
+/** The small-variant training rows (issue 13): blocks=4 feats=32 and blocks=2 feats=16 of
+ *  deepdeblur-pytorch.net, batch 1 and 4, each next to the same text exported to PyTorch. */
+const SMALL_VARIANTS = [[4, 32], [2, 16]].flatMap(([blocks, feats]) => [1, 4].map((batch) => ({
+  key: `trainB${blocks}F${feats}Batch${batch}`, batch, set: [`blocks=${blocks}`, `feats=${feats}`],
+})));
 
 function run(cmd: string, argv: string[], timeoutMs: number): unknown {
   log(`${cmd} ${argv.join(' ')}`);
@@ -56,7 +63,7 @@ function deblurPhotoWallTime(): Record<string, unknown> {
 
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
-  machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, peak: cpuPeak() },
 };
 
 report.compile = ['models/deepdeblur.net', MODEL].map((f) => benchCompile(path.join(ROOT, f)));
@@ -77,21 +84,34 @@ if (!quick) {
   netc.tfjsCpuForward64 = netcBench(['--backend', 'tfjs-cpu', '--input', '64x64', '--runs', '3']);
 }
 // The bundled model (models/deblur-lite.net): a 1280x720 photo through `netc deblur`, wall
-// time of the whole command (start, decode, deblur, PNG), and its forward pass next to the
-// same module exported to PyTorch.
+// time of the whole command (start, decode, deblur, PNG), and its forward pass.
 const BUNDLED = 'models/deblur-lite.net';
 netc.bundledForward720p = run(path.join(ROOT, 'bin/netc.js'), ['bench', BUNDLED, '--json', '--backend', 'cpu', '--input', '720x1280', '--runs', '3'], 600_000);
 netc.bundledDeblur720p = deblurPhotoWallTime();
+// Small variants, what people explore on a CPU: one training step at 128x128.
+for (const v of SMALL_VARIANTS) netc[v.key] = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '5', '--batch', String(v.batch), ...v.set.flatMap((s) => ['--set', s])]);
 report.netc = netc;
 
 if (!args.has('--no-peer')) {
   if (spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) spawnSync('bash', [path.join(PEER, 'setup.sh')], { stdio: ['ignore', 2, 2] });
   const peer = run('/usr/bin/python3', [path.join(PEER, 'bench.py'), ...(quick ? [] : ['--full'])], 3_600_000) as Record<string, number>;
   report.pytorch = peer;
-  const exportDir = mkdtempSync(path.join(os.tmpdir(), 'netc-export-'));
-  spawnSync(path.join(ROOT, 'bin/netc.js'), ['export', BUNDLED, '--to', 'pytorch', '--out', path.join(exportDir, 'x')], { cwd: ROOT });
-  const bundledPeer = run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_forward.py'), path.join(exportDir, 'x'), '720x1280', '3'], 600_000) as Record<string, number>;
+  // The same module exported to PyTorch (bench/torch_bench.py), for the rows the peer lacks.
+  const exported = (file: string, set: string[], torchArgs: string[]) => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netc-export-')), 'x');
+    spawnSync(path.join(ROOT, 'bin/netc.js'), ['export', file, '--to', 'pytorch', '--out', dir, ...set.flatMap((s) => ['--set', s])], { cwd: ROOT });
+    return run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_bench.py'), dir, ...torchArgs], 600_000) as Record<string, number>;
+  };
+  const bundledPeer = exported(BUNDLED, [], ['720x1280', '3']);
   report.pytorchBundled = bundledPeer;
+  const smallPeer: Record<string, Record<string, number>> = {};
+  for (const v of SMALL_VARIANTS) smallPeer[v.key] = exported(MODEL, v.set, ['128x128', '5', '--train', '--batch', String(v.batch)]);
+  report.pytorchSmall = smallPeer;
+  const ratioOf = (ours: unknown, theirs: Record<string, number> | undefined, key: string) => {
+    const a = (ours as Record<string, unknown> | undefined)?.[key];
+    const b = theirs?.[key];
+    return typeof a === 'number' && typeof b === 'number' ? Math.round((a / b) * 1000) / 1000 : null;
+  };
   const ratio = (ours: unknown, key: string, theirs: string) => {
     const value = (ours as Record<string, unknown> | undefined)?.[key];
     return typeof value === 'number' && typeof peer[theirs] === 'number' ? Math.round((value / peer[theirs]) * 1000) / 1000 : null;
@@ -105,8 +125,8 @@ if (!args.has('--no-peer')) {
     forward720p: ratio(netc.cpuForward720p, 'forwardMs', 'msresnet_fwd_720p_ms'),
     convForward: ratio(onednn, 'forwardMs', 'conv5x5_64_fwd_ms'),
     convForwardBackward: ratio(onednn, 'forwardBackwardMs', 'conv5x5_64_fwdbwd_ms'),
-    bundledForward720p: typeof (netc.bundledForward720p as Record<string, unknown>)?.forwardMs === 'number' && typeof bundledPeer.forwardMs === 'number'
-      ? Math.round(((netc.bundledForward720p as Record<string, number>).forwardMs / bundledPeer.forwardMs) * 1000) / 1000 : null,
+    bundledForward720p: ratioOf(netc.bundledForward720p, bundledPeer, 'forwardMs'),
+    ...Object.fromEntries(SMALL_VARIANTS.map((v) => [v.key, ratioOf(netc[v.key], smallPeer[v.key], 'trainStepMs')])),
   };
 }
 

@@ -2,12 +2,15 @@
 // `npm run bench`, not by tests): the FLOP count against the PyTorch peer's own counter, the
 // reported times against the runs it lists and the wall time of the process, the backend
 // that actually ran.
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { netc } from './helpers/spawn-cli.js';
 
 // The PyTorch peer's analytic counter (../shared/peer/msresnet.py):
 //   /usr/bin/python3 -c "import msresnet as M; print(M.msresnet_forward_flops(32, 48, n_resblocks=1, n_feats=4, n_scales=3))"
 const PEER_FLOPS = 7_660_800;
+//   /usr/bin/python3 -c "import bench as B; print(B.msresnet_train_flops(32, 48, n_resblocks=1, n_feats=4))"
+const PEER_TRAIN_FLOPS = 22_924_800;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 describe('netc bench', () => {
@@ -33,6 +36,24 @@ describe('netc bench', () => {
     const j = JSON.parse(r.stdout);
     expect(j.trainStepRunsMs).toHaveLength(1);
     expect(j.trainStepMs).toBeGreaterThan(0);
+  });
+
+  it('--batch N runs N images per forward and per step; FLOPs and the fraction of peak follow', () => {
+    const r = netc(['bench', 'models/deepdeblur-pytorch.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x48', '--runs', '1', '--warmup', '0', '--train', '--batch', '3', '--json', '--backend', 'tfjs-cpu']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.input).toEqual([3, 32, 48, 3]);
+    expect(j.gflop * 1e9).toBeCloseTo(3 * PEER_FLOPS, 3);
+    expect(j.trainGflop * 1e9).toBeCloseTo(3 * PEER_TRAIN_FLOPS, 3);
+    expect(j.trainGflopPerSecond).toBeCloseTo(j.trainGflop / (j.trainStepMs / 1000), 6);
+    // The peak from /proc/cpuinfo, read here independently of netc's reader.
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    expect(j.cpuPeak.cores).toBe((info.match(/^processor\s*:/gm) ?? []).length);
+    const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1]);
+    if (!existsSync('/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq')) expect(j.cpuPeak.ghz).toBeCloseTo(mhz / 1000, 1);
+    expect([8, 16, 32, 64]).toContain(j.cpuPeak.flopPerCycle);
+    if (/ avx2 /.test(info) && / fma /.test(info)) expect(j.cpuPeak.flopPerCycle).toBeGreaterThanOrEqual(32);
+    expect(j.forwardPeakFraction).toBeCloseTo(j.gflopPerSecond / (j.cpuPeak.cores * j.cpuPeak.ghz * j.cpuPeak.flopPerCycle), 2);
   });
 
   it('rejects an unknown backend clearly', () => {

@@ -2,10 +2,11 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { benchForward, benchTrainStep, peakRssBytes } from '../runtime/bench.js';
+import { cpuPeak } from '../runtime/cpu-peak.js';
 import { initBackend, isBackendName } from '../runtime/backends/index.js';
 import { collectSet, compileForCli, integerOption, parseSize } from './options.js';
 
-interface BenchFlags { input: string; set?: Record<string, number>; train?: boolean; backend?: string; json?: boolean; runs: number; warmup: number }
+interface BenchFlags { input: string; batch: number; set?: Record<string, number>; train?: boolean; backend?: string; json?: boolean; runs: number; warmup: number }
 
 export function registerBench(program: Command): void {
   program
@@ -14,7 +15,8 @@ export function registerBench(program: Command): void {
     .argument('<file>', 'the .net model file')
     .option('--input <HxW>', 'input size', '256x256')
     .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
-    .option('--train', "also time one training step (batch 1, the file's loss and Adam)")
+    .option('--train', "also time one training step (the file's loss and Adam)")
+    .option('--batch <n>', 'images per forward and per training step', integerOption('--batch', { min: 1 }), 1)
     .option('--backend <name>', 'cpu, tfjs-cpu or webgl')
     .option('--runs <n>', 'timed runs (median reported)', integerOption('--runs', { min: 1 }), 3)
     .option('--warmup <n>', 'untimed runs first', integerOption('--warmup'), 1)
@@ -26,16 +28,22 @@ export function registerBench(program: Command): void {
       const backend = await initBackend(flags.backend);
       if (!flags.json) console.error(`netc: backend ${backend.name} (${backend.note})`);
       const { program: prog } = compileForCli(file, { input, set: flags.set });
-      const forward = await benchForward(prog, runs, warmup);
-      const train = flags.train ? await benchTrainStep(prog, runs, warmup) : undefined;
+      const forward = await benchForward(prog, runs, warmup, flags.batch);
+      const train = flags.train ? await benchTrainStep(prog, runs, warmup, flags.batch) : undefined;
+      const peak = cpuPeak();
+      const fraction = (gflops: number) => (peak.gflopPerSecond > 0 ? Math.round((gflops / peak.gflopPerSecond) * 1000) / 1000 : null);
       const result = {
-        backend: backend.name, tfjsBackend: backend.tfjsBackend, model: file, set: flags.set ?? {}, input: [1, ...input, 3],
+        backend: backend.name, tfjsBackend: backend.tfjsBackend, model: file, set: flags.set ?? {}, input: [flags.batch, ...input, 3],
         ...forward, ...train, peakRssBytes: peakRssBytes(),
+        cpuPeak: peak, forwardPeakFraction: fraction(forward.gflopPerSecond),
+        ...(train ? { trainPeakFraction: fraction(train.trainGflopPerSecond) } : {}),
       };
       if (flags.json) console.log(JSON.stringify(result));
       else {
-        const trainText = train ? `, train step ${(train.trainStepMs / 1000).toFixed(2)} s` : '';
-        console.log(`${file} ${input.join('x')} on ${backend.name}: forward ${(forward.forwardMs / 1000).toFixed(2)} s (${forward.gflop.toFixed(1)} GFLOP, ${forward.gflopPerSecond.toFixed(1)} GFLOP/s)${trainText}`);
+        const ofPeak = (gflops: number) => `${gflops.toFixed(1)} GFLOP/s${peak.gflopPerSecond > 0 ? `, ${((100 * gflops) / peak.gflopPerSecond).toFixed(1)}% of peak` : ''}`;
+        const trainText = train ? `, train step ${(train.trainStepMs / 1000).toFixed(2)} s (${ofPeak(train.trainGflopPerSecond)})` : '';
+        console.log(`${file} ${flags.batch}x${input.join('x')} on ${backend.name}: forward ${(forward.forwardMs / 1000).toFixed(2)} s (${forward.gflop.toFixed(1)} GFLOP, ${ofPeak(forward.gflopPerSecond)})${trainText}`);
+        console.log(`peak: ${peak.cores} cores x ${peak.ghz.toFixed(2)} GHz x ${peak.flopPerCycle} FLOP/cycle (${peak.isa}) = ${peak.gflopPerSecond.toFixed(0)} GFLOP/s`);
       }
     });
 }

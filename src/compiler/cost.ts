@@ -123,3 +123,36 @@ export function graphCost(graph: Graph): GraphCost {
   }
   return { ...totals, peakActivationBytes: peakBytes(graph), receptiveField, rows: [...rows.values()] };
 }
+
+/** FLOPs of one training step of the graph, counted as PyTorch's peer counts them
+ *  (../shared/peer/bench.py, msresnet_train_flops): every op's forward, once more for the
+ *  gradient of each parameter-owning op's weights, and once more for the gradient of each
+ *  op's input where that input depends on a parameter (the first conv, which sees only the
+ *  image, needs none). Loss and optimizer arithmetic are not counted. */
+export function trainingFlops(graph: Graph): number {
+  return trainingTotals(graph, new Set()).flops;
+}
+
+function trainingTotals(graph: Graph, carryingInputs: Set<string>): { flops: number; carries: boolean } {
+  const carries = new Set(graph.inputs.filter((i) => carryingInputs.has(i.id)).map((i) => i.id));
+  let flops = 0;
+  for (const n of graph.nodes) {
+    const inputCarries = n.inputs.some((id) => carries.has(id));
+    if (n.repeat) {
+      const body = n.repeat.body;
+      let bodyCarries = inputCarries;
+      for (let i = 0; i < n.repeat.count; i++) {
+        const t = trainingTotals(body, bodyCarries ? new Set(body.inputs.map((x) => x.id)) : new Set());
+        flops += t.flops;
+        bodyCarries = bodyCarries || t.carries;
+      }
+      if (bodyCarries) carries.add(n.id);
+      continue;
+    }
+    const forward = nodeTotals(graph, n).flops;
+    const owns = n.params.length > 0;
+    flops += forward + (owns ? forward : 0) + (inputCarries ? forward : 0);
+    if (owns || inputCarries) carries.add(n.id);
+  }
+  return { flops, carries: graph.outputs.some((o) => carries.has(o.id)) };
+}

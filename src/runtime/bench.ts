@@ -2,7 +2,7 @@
 // medians of several runs after a warm-up, every result read back so all work is counted.
 import { readFileSync } from 'node:fs';
 import type { Program } from '../compiler/ir.js';
-import { graphCost } from '../compiler/cost.js';
+import { graphCost, trainingFlops } from '../compiler/cost.js';
 import { runGraph } from './execute.js';
 import { createParams, disposeParams } from './params.js';
 import { tf } from './tf.js';
@@ -42,18 +42,24 @@ export interface ForwardBench {
   gflopPerSecond: number;
 }
 
-/** Generator forward at the program's input size (pyramid included), batch 1. */
-export async function benchForward(program: Program, runs: number, warmup = 1): Promise<ForwardBench> {
+/** The input shape of the program's generator with `batch` images. */
+function batchShape(program: Program, batch: number): [number, number, number, number] {
+  const [, h, w, c] = program.models[program.generator].inputs[0].shape;
+  return [batch, h, w, c];
+}
+
+/** Generator forward at the program's input size (pyramid included), `batch` images. */
+export async function benchForward(program: Program, runs: number, warmup = 1, batch = 1): Promise<ForwardBench> {
   const graph = program.models[program.generator];
   const params = createParams(graph, 0);
-  const x = tf.randomUniform(graph.inputs[0].shape, 0, 1, 'float32', 1);
+  const x = tf.randomUniform(batchShape(program, batch), 0, 1, 'float32', 1);
   try {
     const times = await timeRuns(async () => {
       const outputs = runGraph(graph, [x], params);
       await Promise.all(outputs.map((o) => o.data()));
       tf.dispose(outputs);
     }, runs, warmup);
-    const gflop = graphCost(graph).flops / 1e9;
+    const gflop = (graphCost(graph).flops * batch) / 1e9;
     const forwardMs = median(times);
     return { forwardMs, forwardRunsMs: times, gflop, gflopPerSecond: gflop / (forwardMs / 1000) };
   } finally {
@@ -65,21 +71,25 @@ export async function benchForward(program: Program, runs: number, warmup = 1): 
 export interface TrainBench {
   trainStepMs: number;
   trainStepRunsMs: number[];
+  /** The generator's arithmetic of one step, forward and backward (cost.ts: trainingFlops). */
+  trainGflop: number;
+  trainGflopPerSecond: number;
 }
 
-/** One training step of the file's loss and optimizer (batch 1, random images at the
+/** One training step of the file's loss and optimizer (`batch` random images at the
  *  program's input size): forward, backward, Adam, and the discriminator's step when the
  *  loss is adversarial. */
-export async function benchTrainStep(program: Program, runs: number, warmup = 1): Promise<TrainBench> {
+export async function benchTrainStep(program: Program, runs: number, warmup = 1, batch = 1): Promise<TrainBench> {
   const { Trainer } = await import('./train/trainer.js');
   const trainer = new Trainer(program, 0);
-  const shape = program.models[program.generator].inputs[0].shape as [number, number, number, number];
+  const shape = batchShape(program, batch);
   const size = shape.reduce((a, b) => a * b, 1);
   const random = (seed: number) => Float32Array.from({ length: size }, (_, i) => ((i * 2654435761 + seed) % 1000) / 1000);
-  const batch = { blur: random(1), sharp: random(2), shape };
+  const images = { blur: random(1), sharp: random(2), shape };
   try {
-    const times = await timeRuns(() => void trainer.trainStep(batch), runs, warmup);
-    return { trainStepMs: median(times), trainStepRunsMs: times };
+    const times = await timeRuns(() => void trainer.trainStep(images), runs, warmup);
+    const trainGflop = (trainingFlops(program.models[program.generator]) * batch) / 1e9;
+    return { trainStepMs: median(times), trainStepRunsMs: times, trainGflop, trainGflopPerSecond: trainGflop / (median(times) / 1000) };
   } finally {
     trainer.dispose();
   }
