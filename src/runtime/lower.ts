@@ -81,6 +81,50 @@ export function pyramidDown(x: tf.Tensor, sigma: number, radius: number): tf.Ten
   return tf.image.resizeBilinear(y, [pyramidSide(h), pyramidSide(w)], false, true);
 }
 
+/** A linear map along one axis: output o = sum over terms of weight[o] * input[index[o]]. */
+interface AxisMap {
+  terms: { index: number[]; weight: number[] }[];
+  inputSize: number;
+}
+
+function applyAxisMap(x: tf.Tensor, axis: number, map: AxisMap): tf.Tensor {
+  const along = (values: number[]) => tf.tensor(values, x.shape.map((d, i) => (i === axis ? values.length : 1)));
+  let y: tf.Tensor | undefined;
+  for (const { index, weight } of map.terms) {
+    const gathered = tf.gather(x, tf.tensor1d(index, 'int32'), axis);
+    const term = weight.every((w) => w === 1) ? gathered : tf.mul(gathered, along(weight));
+    y = y ? tf.add(y, term) : term;
+  }
+  return y!;
+}
+
+/** The transpose of a map (what its gradient is), again as a few gathers: each input
+ *  collects the outputs that read it. (tfjs differentiates a gather with
+ *  unsortedSegmentSum, whose CPU kernel costs outputs x inputs: a 128x128 training step of
+ *  a U-Net with bilinear upsampling took 40x longer than with pixel_shuffle.) */
+function transposeAxisMap(map: AxisMap): AxisMap {
+  const outputs = map.terms[0].index.length;
+  const readers: [number, number][][] = Array.from({ length: map.inputSize }, () => []);
+  for (const { index, weight } of map.terms) index.forEach((i, o) => void (weight[o] !== 0 && readers[i].push([o, weight[o]])));
+  const k = Math.max(1, ...readers.map((r) => r.length));
+  // Missing readers point at output 0 with weight 0.
+  const terms = Array.from({ length: k }, (_, j) => ({ index: readers.map((r) => r[j]?.[0] ?? 0), weight: readers.map((r) => r[j]?.[1] ?? 0) }));
+  return { terms, inputSize: outputs };
+}
+
+/** `map` along `axis`, differentiated by its transpose. WebGL keeps tfjs's own gradient:
+ *  its unsortedSegmentSum is not slow on the GPU, and there the transposed gathers read
+ *  wrong rows of some uploaded tensors (tfjs-backend-webgl 4.x; ops-parity.test.ts). */
+function alongAxis(x: tf.Tensor, axis: number, map: AxisMap): tf.Tensor {
+  if (tf.getBackend() === 'webgl') return applyAxisMap(x, axis, map);
+  const transposed = transposeAxisMap(map);
+  const op = tf.customGrad((input) => ({
+    value: applyAxisMap(input as tf.Tensor, axis, map),
+    gradFunc: (dy) => applyAxisMap(dy as tf.Tensor, axis, transposed),
+  }));
+  return op(x);
+}
+
 /** Upsampling by an integer factor as ops.ts's upsampleTaps define it: a gather along each
  *  axis (nearest), or a blend of two gathered neighbours (bilinear). Exact and
  *  differentiable on every backend (tfjs's resizeBilinear gradient ignores half-pixel
@@ -89,14 +133,10 @@ export function upsample(x: tf.Tensor, factor: number, mode: UpsampleAttrs['mode
   let y = x;
   for (const axis of [1, 2]) {
     const taps = upsampleTaps(y.shape[axis], factor, mode);
-    const lower = tf.gather(y, tf.tensor1d(taps.lower, 'int32'), axis);
-    if (mode === 'nearest') {
-      y = lower;
-      continue;
-    }
-    const along = (values: number[]) => tf.tensor(values, y.shape.map((d, i) => (i === axis ? values.length : 1)));
-    const upper = tf.gather(y, tf.tensor1d(taps.upper, 'int32'), axis);
-    y = tf.add(tf.mul(lower, along(taps.weight.map((w) => 1 - w))), tf.mul(upper, along(taps.weight)));
+    const terms = mode === 'nearest'
+      ? [{ index: taps.lower, weight: taps.lower.map(() => 1) }]
+      : [{ index: taps.lower, weight: taps.weight.map((w) => 1 - w) }, { index: taps.upper, weight: taps.weight }];
+    y = alongAxis(y, axis, { terms, inputSize: y.shape[axis] });
   }
   return y;
 }
