@@ -13,8 +13,10 @@ import { psnr, toRgb8 } from '../src/runtime/metrics.js';
 import { ROOT, netc } from './helpers/spawn-cli.js';
 
 const PAIR = path.join(ROOT, 'test/helpers/bundled');
-/** The gain the bundled model must reach on this pair (it measured BUNDLED_MEASURED_GAIN). */
-const REQUIRED_GAIN_DB = 1.0;
+/** The gain the bundled model must reach on this pair: weights/deblur-lite (step 12,000)
+ *  measured +2.67 dB here (23.69 -> 26.36 dB, skimage's peak_signal_noise_ratio); the margin
+ *  leaves room for backend rounding, not for a model that regressed by a third. */
+const REQUIRED_GAIN_DB = 2.0;
 
 describe('the bundled model', () => {
   it(`deblurs a held-out camera-shake pair by at least ${REQUIRED_GAIN_DB} dB, with no --model or --weights`, async () => {
