@@ -7,8 +7,9 @@
 //   AVX without FMA: one 256-bit add and one multiply per cycle        = 16
 //   SSE only                                                           =  8
 // Cores are the logical CPUs Node sees (a VM's vCPUs); the clock is the highest the kernel
-// reports (cpufreq's maximum where it exists, else /proc/cpuinfo's current MHz), so on a VM
-// without cpufreq the base clock: a peak slightly under the truth, fractions slightly over.
+// reports (cpufreq's maximum where it exists, else /proc/cpuinfo's MHz). A VM without
+// cpufreq reports the base clock while the cores run at turbo, so there the peak is low
+// and a fraction can exceed 1 (the README's Performance section shows one).
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 
