@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 # and Xvfb (WebGL backend), oneDNN (fast CPU backend), Graphviz (DOT), ffmpeg (netc synth
 # --video decodes with it), PyTorch (the export's train.py, torchrun, and the parity checks),
 # Python's onnx/numpy/skimage (independent checks in tests), chromium (the playground page's
-# browser tests, through playwright-core).
+# browser tests, through playwright-core), GNU time (the tests bound hostile input's time and
+# peak memory with /usr/bin/time; minimal Debian lacks it).
 APT_PACKAGES=(
   build-essential pkg-config python3 python-is-python3 libxi-dev libglu1-mesa-dev libglew-dev libx11-dev libxext-dev
   xvfb xauth libgl1-mesa-dri libdnnl-dev graphviz ffmpeg python3-torch python3-onnx python3-numpy python3-skimage python3-pil
-  chromium fonts-liberation
+  chromium fonts-liberation time
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
