@@ -107,15 +107,13 @@ if (!args.has('--no-peer')) {
   const smallPeer: Record<string, Record<string, number>> = {};
   for (const v of SMALL_VARIANTS) smallPeer[v.key] = exported(MODEL, v.set, ['128x128', '5', '--train', '--batch', String(v.batch)]);
   report.pytorchSmall = smallPeer;
-  const ratioOf = (ours: unknown, theirs: Record<string, number> | undefined, key: string) => {
-    const a = (ours as Record<string, unknown> | undefined)?.[key];
-    const b = theirs?.[key];
+  /** ours[ourKey] / theirs[theirKey], rounded; null when either did not run. */
+  const ratioOf = (ours: unknown, theirs: Record<string, number> | undefined, ourKey: string, theirKey = ourKey) => {
+    const a = (ours as Record<string, unknown> | undefined)?.[ourKey];
+    const b = theirs?.[theirKey];
     return typeof a === 'number' && typeof b === 'number' ? Math.round((a / b) * 1000) / 1000 : null;
   };
-  const ratio = (ours: unknown, key: string, theirs: string) => {
-    const value = (ours as Record<string, unknown> | undefined)?.[key];
-    return typeof value === 'number' && typeof peer[theirs] === 'number' ? Math.round((value / peer[theirs]) * 1000) / 1000 : null;
-  };
+  const ratio = (ours: unknown, key: string, theirs: string) => ratioOf(ours, peer, key, theirs);
   // Ratios netc / PyTorch (<= 1.0: netc is at least as fast). netc's forward includes the
   // Gaussian pyramid, so it is compared with PyTorch's forward including the pyramid.
   const onednn = (report.conv as Awaited<ReturnType<typeof benchConv>>).onednn;

@@ -31,7 +31,9 @@ export function registerBench(program: Command): void {
       const forward = await benchForward(prog, runs, warmup, flags.batch);
       const train = flags.train ? await benchTrainStep(prog, runs, warmup, flags.batch) : undefined;
       const peak = cpuPeak();
-      const fraction = (gflops: number) => (peak.gflopPerSecond > 0 ? Math.round((gflops / peak.gflopPerSecond) * 1000) / 1000 : null);
+      // The share of the machine's peak, null where the clock is unknown.
+      const share = (gflops: number) => (peak.gflopPerSecond > 0 ? gflops / peak.gflopPerSecond : null);
+      const fraction = (gflops: number) => { const f = share(gflops); return f === null ? null : Math.round(f * 1000) / 1000; };
       const result = {
         backend: backend.name, tfjsBackend: backend.tfjsBackend, model: file, set: flags.set ?? {}, input: [flags.batch, ...input, 3],
         ...forward, ...train, peakRssBytes: peakRssBytes(),
@@ -40,7 +42,7 @@ export function registerBench(program: Command): void {
       };
       if (flags.json) console.log(JSON.stringify(result));
       else {
-        const ofPeak = (gflops: number) => `${gflops.toFixed(1)} GFLOP/s${peak.gflopPerSecond > 0 ? `, ${((100 * gflops) / peak.gflopPerSecond).toFixed(1)}% of peak` : ''}`;
+        const ofPeak = (gflops: number) => { const f = share(gflops); return `${gflops.toFixed(1)} GFLOP/s${f === null ? '' : `, ${(100 * f).toFixed(1)}% of peak`}`; };
         const trainText = train ? `, train step ${(train.trainStepMs / 1000).toFixed(2)} s (${ofPeak(train.trainGflopPerSecond)})` : '';
         console.log(`${file} ${flags.batch}x${input.join('x')} on ${backend.name}: forward ${(forward.forwardMs / 1000).toFixed(2)} s (${forward.gflop.toFixed(1)} GFLOP, ${ofPeak(forward.gflopPerSecond)})${trainText}`);
         console.log(`peak: ${peak.cores} cores x ${peak.ghz.toFixed(2)} GHz x ${peak.flopPerCycle} FLOP/cycle (${peak.isa}) = ${peak.gflopPerSecond.toFixed(0)} GFLOP/s`);

@@ -36,10 +36,10 @@ async function checkExportDir(dir: string): Promise<void> {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('export a model for PyTorch (model.py, train.py for torchrun/DDP) or as ONNX')
+    .description('export a model for PyTorch (model.py, train.py for torchrun/DDP), as ONNX, or a run\'s checkpoint without optimizer state')
     .argument('<file>', 'the .net model file')
     .requiredOption('--to <format>', "'pytorch', 'onnx' or 'netc' (a weights-only checkpoint)")
-    .requiredOption('--out <path>', 'directory (pytorch) or .onnx file')
+    .requiredOption('--out <path>', 'directory (pytorch, netc) or .onnx file')
     .option('--set <name=value>', 'override a top-level constant (repeatable)', collectSet)
     .option('--input <HxW>', 'input size the shapes are checked at (ONNX: the fixed size unless --dynamic)', '256x256')
     .option('--dynamic', 'ONNX: any batch, height and width')

@@ -139,14 +139,15 @@ function trainingTotals(graph: Graph, carryingInputs: Set<string>): { flops: num
   for (const n of graph.nodes) {
     const inputCarries = n.inputs.some((id) => carries.has(id));
     if (n.repeat) {
-      const body = n.repeat.body;
-      let bodyCarries = inputCarries;
-      for (let i = 0; i < n.repeat.count; i++) {
-        const t = trainingTotals(body, bodyCarries ? new Set(body.inputs.map((x) => x.id)) : new Set());
-        flops += t.flops;
-        bodyCarries = bodyCarries || t.carries;
-      }
-      if (bodyCarries) carries.add(n.id);
+      // The first iteration sees the repeat's input; every later one sees the previous
+      // iteration's output, which carries a gradient once any iteration did.
+      const { body, count } = n.repeat;
+      if (count === 0) continue;
+      const carrying = (yes: boolean) => new Set(yes ? body.inputs.map((x) => x.id) : []);
+      const first = trainingTotals(body, carrying(inputCarries));
+      const later = inputCarries || !first.carries ? first : trainingTotals(body, carrying(true));
+      flops += first.flops + later.flops * (count - 1);
+      if (inputCarries || first.carries) carries.add(n.id);
       continue;
     }
     const forward = nodeTotals(graph, n).flops;

@@ -88,8 +88,9 @@ export async function benchTrainStep(program: Program, runs: number, warmup = 1,
   const images = { blur: random(1), sharp: random(2), shape };
   try {
     const times = await timeRuns(() => void trainer.trainStep(images), runs, warmup);
+    const trainStepMs = median(times);
     const trainGflop = (trainingFlops(program.models[program.generator]) * batch) / 1e9;
-    return { trainStepMs: median(times), trainStepRunsMs: times, trainGflop, trainGflopPerSecond: trainGflop / (median(times) / 1000) };
+    return { trainStepMs, trainStepRunsMs: times, trainGflop, trainGflopPerSecond: trainGflop / (trainStepMs / 1000) };
   } finally {
     trainer.dispose();
   }

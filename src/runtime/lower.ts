@@ -117,10 +117,10 @@ function transposeAxisMap(map: AxisMap): AxisMap {
  *  wrong rows of some uploaded tensors (tfjs-backend-webgl 4.x; ops-parity.test.ts). */
 function alongAxis(x: tf.Tensor, axis: number, map: AxisMap): tf.Tensor {
   if (tf.getBackend() === 'webgl') return applyAxisMap(x, axis, map);
-  const transposed = transposeAxisMap(map);
+  // The transpose is built only when a gradient is asked for (not for inference).
   const op = tf.customGrad((input) => ({
     value: applyAxisMap(input as tf.Tensor, axis, map),
-    gradFunc: (dy) => applyAxisMap(dy as tf.Tensor, axis, transposed),
+    gradFunc: (dy) => applyAxisMap(dy as tf.Tensor, axis, transposeAxisMap(map)),
   }));
   return op(x);
 }
