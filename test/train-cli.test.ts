@@ -164,4 +164,38 @@ describe('netc train', () => {
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toContain('a repeat count must be at most 1,000');
   });
+  it('--init starts a new run from trained weights: the run\'s weights begin at them, with a fresh optimizer at step 1; a different generator or --resume with it is refused', async () => {
+    const source = path.join(dirs.tmp, 'init-source');
+    await train(OFFICIAL_MODEL, source, [...TINY, '--backend', 'cpu', '--steps', '3']);
+    // lr 1e-12: Adam moves each weight by about lr per step, so after 2 steps the weights are
+    // still the source's within 1e-9, and far from a fresh random initialization.
+    const tuned = path.join(dirs.tmp, 'init-tuned');
+    const r = await train(OFFICIAL_MODEL, tuned, [...TINY, '--set', 'lr=1e-12', '--backend', 'cpu', '--steps', '2', '--init', source, '--seed', '7']);
+    expect(r.stderr).toContain('starting from the weights of');
+    const before = await readCheckpoint(source);
+    const after = await readCheckpoint(tuned);
+    expect(after.meta.step).toBe(2);
+    const log = await readLog(tuned);
+    expect(log.map((l) => l.step)).toEqual([1, 2]);
+    // each update's wait for its batch is logged, a part of its time
+    for (const line of log) expect(line.wait >= 0 && line.wait <= line.seconds).toBe(true);
+    let largest = 0;
+    for (const [name, { data }] of before.params) {
+      const tunedData = after.params.get(name)!.data;
+      for (let i = 0; i < data.length; i++) largest = Math.max(largest, Math.abs(tunedData[i] - data[i]));
+    }
+    expect(largest).toBeLessThan(1e-9);
+    const random = path.join(dirs.tmp, 'init-random');
+    await train(OFFICIAL_MODEL, random, [...TINY, '--set', 'lr=1e-12', '--backend', 'cpu', '--steps', '2', '--seed', '7']);
+    const [name, { data }] = [...before.params][0];
+    const randomData = (await readCheckpoint(random)).params.get(name)!.data;
+    expect(Math.max(...data.map((v, i) => Math.abs(v - randomData[i])))).toBeGreaterThan(1e-3);
+
+    const wider = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', path.join(dirs.tmp, 'init-wider'), ...TINY, '--set', 'feats=8', '--steps', '1', '--init', source]);
+    expect(wider.code).toBe(1);
+    expect(wider.stderr).toContain('does not fit');
+    const both = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', tuned, '--resume', '--init', source]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('--init starts a new run and --resume continues one');
+  });
 });

@@ -1,5 +1,5 @@
 // `netc train FILE --data ROOT [--set k=v ...] [--out RUNDIR] [--steps N] [--backend B]
-// [--resume] [--seed S] [--checkpoint-every N] [--keep K] [--validate-every N]`: trains what
+// [--resume | --init WEIGHTS] [--seed S] [--checkpoint-every N] [--keep K] [--validate-every N]`: trains what
 // the file's loss and train sections declare (src/runtime/train/run.ts: run directory
 // layout). Options named like the file's settings override them (--checkpoint-every:
 // checkpoint_every, --validate-every: validate_every; --val-every is the older name); a
@@ -20,11 +20,11 @@ import type { StepResult } from '../runtime/train/trainer.js';
 import { collectSet, compileForCli, integerOption } from './options.js';
 import { onStopSignals } from './signals.js';
 
-/** The checkpoint to resume from, its generator checked against the model before its
- *  weights are read. */
-function loadResumeCheckpoint(program: Program, runDir: string): Promise<Checkpoint> {
+/** The checkpoint to resume from (or, --init, to start from), its generator checked against
+ *  the model before its weights are read. */
+function loadCheckpointChecked(program: Program, weightsPath: string): Promise<Checkpoint> {
   const describe = (mismatches: string[], _meta: CheckpointMeta, dir: string) => `${dir}: does not fit ${program.file}:\n  ${listLines(mismatches)}`;
-  return readCheckpoint(runDir, { expect: { params: listParams(program.models[program.generator]), describe } });
+  return readCheckpoint(weightsPath, { expect: { params: listParams(program.models[program.generator]), describe } });
 }
 
 interface TrainFlags {
@@ -34,6 +34,7 @@ interface TrainFlags {
   steps?: number;
   backend?: string;
   resume?: boolean;
+  init?: string;
   seed: number;
   checkpointEvery?: number;
   keep: number;
@@ -113,6 +114,7 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', 'train until this many updates (default: the declared iterations; the lr schedule stays as declared)', integerOption('--steps', { min: 1 }))
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: cpu)`)
     .option('--resume', 'continue the run in --out from its latest checkpoint, exactly')
+    .option('--init <weights>', 'start from these weights (a checkpoint or run directory of the same generator; e.g. weights/deblur-lite) instead of random ones: fine-tuning, with a fresh optimizer at step 0')
     .option('--seed <n>', 'seed of the initial weights and of the data order/augmentation', integerOption('--seed', { max: 2 ** 32 - 1 }), 1)
     .option('--checkpoint-every <n>', 'steps between checkpoints (default: checkpoint_every, else 1000); one is always written at the end', integerOption('--checkpoint-every'))
     .option('--keep <k>', 'checkpoints kept (the newest)', integerOption('--keep', { min: 1 }), 3)
@@ -125,10 +127,12 @@ export function registerTrain(program: Command): void {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
       if (flags.resume && !flags.out) throw new UserError('--resume needs --out RUNDIR (the run to continue)');
+      if (flags.resume && flags.init) throw new UserError('--init starts a new run and --resume continues one: give one of them (a resumed fine-tuning run keeps its weights without --init)');
       const saved = flags.resume ? await resumeManifest(flags.out!) : undefined;
       const set = saved ? resumeSet(saved.model.netc, flags.set) : (flags.set ?? {});
       const compiled = compileAtPatch(file, set, saved && path.join(saved.dir, 'model.json'));
-      const resumeFrom = saved ? await loadResumeCheckpoint(compiled, flags.out!) : undefined;
+      const resumeFrom = saved ? await loadCheckpointChecked(compiled, flags.out!) : undefined;
+      const initFrom = flags.init ? await loadCheckpointChecked(compiled, flags.init) : undefined;
       const train = compiled.train!;
       const dataRoot = flags.data ?? (train.data?.root === undefined ? undefined : path.resolve(path.dirname(file), train.data.root));
       if (!dataRoot) throw new UserError(`${file}: no --data ROOT and no data: setting in the train section`);
@@ -151,6 +155,7 @@ export function registerTrain(program: Command): void {
           steps,
           seed: flags.seed,
           resumeFrom,
+          initFrom,
           checkpointEvery,
           keep: flags.keep,
           valEvery,

@@ -2,7 +2,8 @@
 //   RUNDIR/log.jsonl     one JSON object per update: step, loss (the objective), every loss
 //                        term by name (a term named like a fixed key gets a 'term_' prefix),
 //                        discriminator (its BCE, adversarial losses only), lr, time (training
-//                        seconds since step 0, across resumes), seconds (this update)
+//                        seconds since step 0, across resumes), seconds (this update),
+//                        wait (the part of it spent waiting for the batch: the data loader)
 //   RUNDIR/val.jsonl     one object per validation: step, psnr, ssim, baselinePsnr,
 //                        baselineSsim, images
 //   RUNDIR/loss.svg, RUNDIR/val.svg   plots, rewritten at every checkpoint
@@ -39,6 +40,8 @@ export interface RunOptions {
   seed: number;
   /** Continue from this checkpoint (of this run directory). */
   resumeFrom?: Checkpoint;
+  /** Start a new run from this checkpoint's generator weights (fine-tuning). */
+  initFrom?: Checkpoint;
   /** Checkpoint every N updates (0: only at the end). */
   checkpointEvery: number;
   /** Checkpoints kept (the newest). */
@@ -70,7 +73,7 @@ interface TrainExtra {
   time: number;
 }
 
-const FIXED_KEYS = new Set(['step', 'loss', 'lr', 'time', 'seconds', 'discriminator']);
+const FIXED_KEYS = new Set(['step', 'loss', 'lr', 'time', 'seconds', 'wait', 'discriminator']);
 export const termKey = (name: string) => (FIXED_KEYS.has(name) ? `term_${name}` : name);
 
 export interface LogRecord {
@@ -79,6 +82,8 @@ export interface LogRecord {
   lr: number;
   time: number;
   seconds: number;
+  /** Seconds of `seconds` spent waiting for the batch. */
+  wait: number;
   discriminator?: number;
   [term: string]: number | undefined;
 }
@@ -198,6 +203,10 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
     } else if (!(await isEmptyOrMissing(runDir))) {
       throw new UserError(`${runDir}: already exists and is not empty (use --resume to continue that run, or another --out)`);
     }
+    if (options.initFrom) {
+      trainer.initialize(options.initFrom.params);
+      message(`starting from the weights of ${options.initFrom.dir} (step ${options.initFrom.meta.step}); optimizer and step start fresh`);
+    }
     await fs.mkdir(runDir, { recursive: true });
 
     trainData = await PairDataset.open(options.dataRoot, 'train', blurKind);
@@ -264,13 +273,14 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       }
       const started = performance.now();
       const batch = await loader.next();
+      const waited = (performance.now() - started) / 1000;
       const result = trainer.trainStep(batch);
       const seconds = (performance.now() - started) / 1000;
       elapsed += seconds;
       const record: LogRecord = { step: result.step, loss: result.loss } as LogRecord;
       for (const [name, value] of Object.entries(result.terms)) record[termKey(name)] = value;
       if (result.discriminatorLoss !== undefined) record.discriminator = result.discriminatorLoss;
-      Object.assign(record, { lr: result.lr, time: Number(elapsed.toFixed(4)), seconds: Number(seconds.toFixed(4)) });
+      Object.assign(record, { lr: result.lr, time: Number(elapsed.toFixed(4)), seconds: Number(seconds.toFixed(4)), wait: Number(waited.toFixed(4)) });
       history.push(record);
       await logHandle.write(JSON.stringify(record) + '\n');
 

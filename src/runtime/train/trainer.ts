@@ -57,6 +57,18 @@ export function learningRate(train: TrainIR, index: number): number {
 }
 
 /** Variables keyed by tfjs variable name -> parameter name (variableGrads keys by the former). */
+/** Sets every variable of `target` from saved arrays, names and shapes checked. */
+function assignArrays(target: ParamMap, lookup: (name: string) => HostArray | undefined, what: string): void {
+  for (const [name, variable] of target) {
+    const saved = lookup(name);
+    if (!saved) throw new UserError(`checkpoint has no ${what} '${name}'`);
+    if (saved.shape.join(',') !== variable.shape.join(',')) throw new UserError(`checkpoint ${what} '${name}' has shape [${saved.shape}], the model needs [${variable.shape}]`);
+    const value = tf.tensor(saved.data, saved.shape, 'float32');
+    variable.assign(value);
+    value.dispose();
+  }
+}
+
 function gradsByParam(params: ParamMap, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
   const byParam: Record<string, tf.Tensor> = {};
   for (const [name, variable] of params) if (grads[variable.name]) byParam[name] = grads[variable.name];
@@ -170,23 +182,19 @@ export class Trainer {
 
   /** Restores parameters, optimizer moments and the step from a checkpoint's arrays. */
   restore(meta: CheckpointMeta, params: Map<string, HostArray>, slots: Map<string, HostArray>): void {
-    const assign = (target: ParamMap, lookup: (name: string) => HostArray | undefined, what: string) => {
-      for (const [name, variable] of target) {
-        const saved = lookup(name);
-        if (!saved) throw new UserError(`checkpoint has no ${what} '${name}'`);
-        if (saved.shape.join(',') !== variable.shape.join(',')) throw new UserError(`checkpoint ${what} '${name}' has shape [${saved.shape}], the model needs [${variable.shape}]`);
-        const value = tf.tensor(saved.data, saved.shape, 'float32');
-        variable.assign(value);
-        value.dispose();
-      }
-    };
-    assign(this.params, (name) => params.get(name), 'parameter');
+    assignArrays(this.params, (name) => params.get(name), 'parameter');
     this.adam.restore(slots, meta.step);
     if (this.discriminatorParams) {
-      assign(this.discriminatorParams, (name) => slots.get(DISCRIMINATOR_PREFIX + name), 'discriminator parameter');
+      assignArrays(this.discriminatorParams, (name) => slots.get(DISCRIMINATOR_PREFIX + name), 'discriminator parameter');
       this.discriminatorAdam!.restore(slots, meta.step);
     }
     this.step = meta.step;
+  }
+
+  /** Starts from trained generator weights (fine-tuning): the parameters only; the
+   *  optimizer, the step and any discriminator start fresh. */
+  initialize(params: Map<string, HostArray>): void {
+    assignArrays(this.params, (name) => params.get(name), 'parameter');
   }
 
   dispose(): void {
