@@ -1,5 +1,7 @@
 // Per-kernel wall time of training steps (or forwards) on the oneDNN backend; a diagnostic,
-// not part of npm run bench:  node dist/bench/profile-step.js [SIZE=128] [STEPS=3] [forward]
+// not part of npm run bench:
+//   node dist/bench/profile-step.js [SIZE=128] [STEPS=3] [forward|train] [MODEL] [BATCH=1] [name=value ...]
+// e.g. the smallest bench row: node dist/bench/profile-step.js 128 10 train models/deepdeblur-pytorch.net 4 blocks=2 feats=16
 import { compileFile } from '../src/compiler/index.js';
 import { ONEDNN_BACKEND, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
 import { tf } from '../src/runtime/tf.js';
@@ -29,9 +31,13 @@ for (const config of tf.getKernelsForBackend(ONEDNN_BACKEND)) {
   });
 }
 await tf.setBackend(ONEDNN_BACKEND);
-const { program } = compileFile('models/deepdeblur-pytorch.net', { input: [size, size] });
+const modelFile = process.argv[5] ?? 'models/deepdeblur-pytorch.net';
+const batchSize = Number(process.argv[6] ?? 1);
+const set = Object.fromEntries(process.argv.slice(7).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+const { program } = compileFile(modelFile, { input: [size, size], set });
 const trainer = new Trainer(program, 0);
-const shape = program.models[program.generator].inputs[0].shape as [number, number, number, number];
+const [, h, w, c] = program.models[program.generator].inputs[0].shape as [number, number, number, number];
+const shape: [number, number, number, number] = [batchSize, h, w, c];
 const n = shape.reduce((a, b) => a * b, 1);
 const random = (seed: number) => Float32Array.from({ length: n }, (_, i) => ((i * 2654435761 + seed) % 1000) / 1000);
 const batch = { blur: random(1), sharp: random(2), shape };
