@@ -4,6 +4,7 @@
 // e.g. the smallest bench row: node dist/bench/profile-step.js 128 10 train models/deepdeblur-pytorch.net 4 blocks=2 feats=16
 import { compileFile } from '../src/compiler/index.js';
 import { ONEDNN_BACKEND, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
+import { nativeAddon } from '../src/runtime/backends/onednn-addon.js';
 import { tf } from '../src/runtime/tf.js';
 import type { BufferPool } from '../src/runtime/backends/buffer-pool.js';
 import { Trainer } from '../src/runtime/train/trainer.js';
@@ -31,6 +32,21 @@ for (const config of tf.getKernelsForBackend(ONEDNN_BACKEND)) {
   });
 }
 await tf.setBackend(ONEDNN_BACKEND);
+// The addon's own calls, timed too: NetcConv2D's gradient calls convBackwardWeights directly.
+const addonTimes = new Map<string, { ms: number; calls: number }>();
+const addon = nativeAddon() as unknown as Record<string, unknown>;
+for (const [name, fn] of Object.entries(addon)) {
+  if (typeof fn !== 'function') continue;
+  addon[name] = (...args: unknown[]) => {
+    const start = performance.now();
+    const result = (fn as (...a: unknown[]) => unknown)(...args);
+    const entry = addonTimes.get(name) ?? { ms: 0, calls: 0 };
+    entry.ms += performance.now() - start;
+    entry.calls++;
+    addonTimes.set(name, entry);
+    return result;
+  };
+}
 const modelFile = process.argv[5] ?? 'models/deepdeblur-pytorch.net';
 const batchSize = Number(process.argv[6] ?? 1);
 const set = Object.fromEntries(process.argv.slice(7).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
@@ -46,6 +62,7 @@ const blur = tf.tensor4d(batch.blur, shape);
 const step = forwardOnly ? () => tf.tidy(() => runGraph(trainer.generator, [blur], trainer.params).forEach((t) => t.dataSync())) : () => trainer.trainStep(batch);
 step();
 times.clear();
+addonTimes.clear();
 const pool = (tf.backend() as unknown as { pool: BufferPool }).pool;
 const poolBefore = { ...pool.stats };
 const total: number[] = [];
@@ -71,6 +88,9 @@ console.log(`steps ms: ${total.map((t) => t.toFixed(0)).join(' ')}; kernels ${ke
 // NetcConv2D's gradient calls the addon for filter + bias gradients directly (one pass for
 // both), so they are not a registered kernel: they are most of this remainder.
 console.log(`outside kernels (conv filter/bias gradients, JavaScript): ${(median(total) - kernelSum).toFixed(0)} ms/step`);
+for (const [name, { ms, calls }] of [...addonTimes].sort((a, b) => b[1].ms - a[1].ms)) {
+  console.log(`addon ${name.padEnd(18)} ${(ms / steps).toFixed(1).padStart(8)} ms ${String(calls / steps).padStart(6)} calls`);
+}
 for (const [name, { ms, calls }] of [...times].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
   console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(1).padStart(8)} ms ${String(calls / steps).padStart(6)} calls`);
 }

@@ -156,7 +156,7 @@ describe('PyTorch export: train.py with torchrun, and back through netc import',
     expect(result.max_abs_diff).toBeLessThanOrEqual(1e-5);
   });
 
-  it('netc import of the trained checkpoint, then netc deblur, equals the PyTorch module within 1 level', async () => {
+  it('netc import of the trained checkpoint, then netc deblur, equals the PyTorch module within 1 level (and --ensemble 4 its mean over the four flips)', async () => {
     const file = model('deblur-lite.net');
     const set = { feats: 8, blocks: 1, patch: 64, batch: 2 };
     const sets = Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
@@ -185,6 +185,33 @@ describe('PyTorch export: train.py with torchrun, and back through netc import',
       worst = Math.max(worst, Math.abs(t - netcOut[(y * w + x) * 3 + c]));
     }
     expect(worst).toBeLessThanOrEqual(1);
+
+    // --ensemble 4: the mean of the module's outputs on the padded image flipped left-right,
+    // up-down and both, each flipped back (the geometric self-ensemble), computed here.
+    const ensembled = path.join(tmp(), 'ensemble.png');
+    expect(netc(['deblur', photo, '--model', file, '--weights', weights, '--out', ensembled, '--ensemble', '4']).status).toBe(0);
+    const flip = (data: Float32Array, flipX: boolean, flipY: boolean) => {
+      const out = new Float32Array(data.length);
+      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) for (let c = 0; c < 3; c++) {
+        out[(y * 64 + x) * 3 + c] = data[((flipY ? 63 - y : y) * 64 + (flipX ? 63 - x : x)) * 3 + c];
+      }
+      return out;
+    };
+    const mean = new Float32Array(64 * 64 * 3);
+    for (const [fx, fy] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const out = torchForward(dir, 'Generator', path.join(run, 'model-latest.pt'), { shape: padded.shape, data: flip(padded.data, fx, fy) });
+      flip(out, fx, fy).forEach((v, i) => (mean[i] += v / 4));
+    }
+    const netcEnsemble = toUint8(await readImage(ensembled));
+    let worstEnsemble = 0;
+    let differsFromSingle = 0;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
+      const t = Math.round(Math.min(1, Math.max(0, mean[(y * 64 + x) * 3 + c])) * 255);
+      worstEnsemble = Math.max(worstEnsemble, Math.abs(t - netcEnsemble[(y * w + x) * 3 + c]));
+      if (netcEnsemble[(y * w + x) * 3 + c] !== netcOut[(y * w + x) * 3 + c]) differsFromSingle++;
+    }
+    expect(worstEnsemble).toBeLessThanOrEqual(1);
+    expect(differsFromSingle).toBeGreaterThan(100); // the views were really run, not the single pass
   });
 });
 

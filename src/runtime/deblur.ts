@@ -11,6 +11,9 @@
 // overlap, so tiled output differs slightly from whole-image output near tile seams;
 // --tile 0 processes the whole image at once. On WebGL, tiles also shrink to what the
 // largest texture allows (maxTilePixels): a 1280x720 frame runs as two tiles there.
+// Ensemble: with `ensemble` n > 1 each tile also runs flipped (n = 2: left-right; n = 4: and
+// up-down, and both) and the flipped-back outputs are averaged: the geometric self-ensemble
+// of Lim et al. (EDSR, 2017), n times the work for a model trained with flip augmentation.
 // Output: the finest scale, clamped to [0, 1]; writePng rounds it to 8 bits (half to even,
 // like numpy), which is the GOPRO evaluation protocol.
 import type { Graph, Program } from '../compiler/ir.js';
@@ -33,6 +36,8 @@ export interface TileOptions {
   /** Tile size in pixels (0: never tile). */
   tile: number;
   overlap: number;
+  /** Flipped views averaged per tile: 1 (none), 2 or 4 (ENSEMBLE_VIEWS). */
+  ensemble?: number;
   onProgress?: (done: number, total: number) => void;
   /** Told once, before the first tile, how the image is cut. */
   onPlan?: (plan: TilePlan) => void;
@@ -87,16 +92,36 @@ function ramp(i: number, start: number, length: number, size: number, overlap: n
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** Finest-scale output of the generator for one padded region (NHWC data, batch 1). */
-async function runRegion(graph: Graph, params: ParamSource, data: Float32Array, h: number, w: number): Promise<Float32Array> {
+/** The flips (axes of an NHWC batch) of each ensemble size. */
+const ENSEMBLE_FLIPS: Record<number, number[][]> = { 1: [[]], 2: [[], [2]], 4: [[], [2], [1], [1, 2]] };
+export const ENSEMBLE_VIEWS = Object.keys(ENSEMBLE_FLIPS).map(Number);
+
+/** Finest-scale output of the generator for one padded region (NHWC data, batch 1),
+ *  averaged over the ensemble's flipped views. */
+async function runRegion(graph: Graph, params: ParamSource, data: Float32Array, h: number, w: number, ensemble: number): Promise<Float32Array> {
+  const flips = ENSEMBLE_FLIPS[ensemble];
+  if (!flips) throw new UserError(`--ensemble ${ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
   const input = tf.tensor4d(data, [1, h, w, 3]);
-  const outputs = runGraph(graph, [input], params);
-  input.dispose();
-  const finest = outputs.find((o) => o.shape[1] === h && o.shape[2] === w);
-  const result = finest ? ((await finest.data()) as Float32Array) : undefined;
-  tf.dispose(outputs);
-  if (!result) throw new Error(`generator '${graph.name}' has no output of the input's size ${h}x${w}`);
-  return result;
+  let sum: Float32Array | undefined;
+  try {
+    for (const axes of flips) {
+      const view = axes.length ? tf.reverse(input, axes) : input;
+      const outputs = runGraph(graph, [view], params);
+      if (view !== input) view.dispose();
+      const finest = outputs.find((o) => o.shape[1] === h && o.shape[2] === w);
+      const back = finest && axes.length ? tf.reverse(finest, axes) : finest;
+      const result = back ? ((await back.data()) as Float32Array) : undefined;
+      if (back !== finest) back?.dispose();
+      tf.dispose(outputs);
+      if (!result) throw new Error(`generator '${graph.name}' has no output of the input's size ${h}x${w}`);
+      if (!sum) sum = Float32Array.from(result);
+      else for (let i = 0; i < sum.length; i++) sum[i] += result[i];
+    }
+  } finally {
+    input.dispose();
+  }
+  if (flips.length > 1) for (let i = 0; i < sum!.length; i++) sum![i] /= flips.length;
+  return sum!;
 }
 
 /** The most input pixels one tile may have on the active backend (Infinity: no limit).
@@ -140,7 +165,7 @@ export async function deblurImage(program: Program, params: ParamSource, image: 
   options.onProgress?.(0, total);
   for (const top of rows) {
     for (const left of cols) {
-      const out = await runRegion(graph, params, crop(image, top, left, tileH, tileW), tileH, tileW);
+      const out = await runRegion(graph, params, crop(image, top, left, tileH, tileW), tileH, tileW, options.ensemble ?? 1);
       for (let y = 0; y < tileH && top + y < image.height; y++) {
         const wy = total === 1 ? 1 : ramp(y, top, tileH, H, options.overlap);
         for (let x = 0; x < tileW && left + x < image.width; x++) {
