@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { initBackend, isBackendName, BACKEND_NAMES } from '../runtime/backends/index.js';
-import { modelAndWeights } from '../runtime/bundled.js';
+import { BUNDLED_ENSEMBLE, modelAndWeights } from '../runtime/bundled.js';
 import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, ENSEMBLE_VIEWS, deblurImage, sizeMultiple } from '../runtime/deblur.js';
 import { PNG_OUTPUT, assertReplaceable } from '../runtime/fsutil.js';
@@ -24,7 +24,7 @@ interface DeblurFlags {
   set?: Record<string, number>;
   out: string;
   backend?: string;
-  ensemble: number;
+  ensemble?: number;
   tile: number;
   overlap: number;
   maxPixels: number;
@@ -79,7 +79,7 @@ export function registerDeblur(program: Command): void {
     .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
     .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was made with)', collectSet)
     .requiredOption('--out <path>', 'output .png (one input) or directory')
-    .option('--ensemble <n>', `average the model over n flipped views of each image (${ENSEMBLE_VIEWS.join(', ')}): n times slower, usually a little sharper`, integerOption('--ensemble', { min: 1 }), 1)
+    .option('--ensemble <n>', `average the model over n flipped views of each image (${ENSEMBLE_VIEWS.join(', ')}): n times slower, usually a little sharper (default: 1; ${BUNDLED_ENSEMBLE} for the bundled model)`, integerOption('--ensemble', { min: 1 }))
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: the fastest available)`)
     .option('--tile <pixels>', 'process images larger than this in overlapping tiles (0: never)', integerOption('--tile'), DEFAULT_TILE)
     .option('--overlap <pixels>', 'tile overlap, blended linearly', integerOption('--overlap'), DEFAULT_OVERLAP)
@@ -87,11 +87,11 @@ export function registerDeblur(program: Command): void {
     .action(async (files: string[], flags: DeblurFlags) => {
       const given = optionalModelAndRest(files, flags.model);
       const inputs = given.rest;
-      const { model, weights, note } = modelAndWeights({ model: given.model, weights: flags.weights });
+      const { model, weights, ensemble, note } = modelAndWeights({ model: given.model, weights: flags.weights, ensemble: flags.ensemble });
       if (note) console.error(`netc: ${note}`);
       if (inputs.length === 0) throw new UserError(`netc deblur: no images given (${USAGE})`);
       const { tile, overlap } = flags;
-      if (!ENSEMBLE_VIEWS.includes(flags.ensemble)) throw new UserError(`--ensemble ${flags.ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
+      if (!ENSEMBLE_VIEWS.includes(ensemble)) throw new UserError(`--ensemble ${flags.ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
@@ -116,7 +116,7 @@ export function registerDeblur(program: Command): void {
             throw new UserError(`${input}: ${image.width}x${image.height} is too small; this model needs at least ${minimum}x${minimum} pixels`);
           }
           const started = performance.now();
-          const result = await deblurImage(compiled, params, image, { tile, overlap, ensemble: flags.ensemble, onProgress: progressBar(path.basename(input)) });
+          const result = await deblurImage(compiled, params, image, { tile, overlap, ensemble, onProgress: progressBar(path.basename(input)) });
           await writePng(outputs[i], result);
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
           console.log(`wrote ${outputs[i]} (${image.width}x${image.height}, ${seconds} s)`);

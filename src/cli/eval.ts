@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../runtime/backends/index.js';
-import { modelAndWeights } from '../runtime/bundled.js';
+import { BUNDLED_ENSEMBLE, modelAndWeights } from '../runtime/bundled.js';
 import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
 import { PairDataset, type BlurKind, type Split } from '../runtime/data/dataset.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, ENSEMBLE_VIEWS, deblurImage } from '../runtime/deblur.js';
@@ -24,7 +24,7 @@ interface EvalFlags {
   blur?: string;
   json?: boolean;
   backend?: string;
-  ensemble: number;
+  ensemble?: number;
   limit?: number;
 }
 
@@ -43,14 +43,14 @@ export function registerEval(program: Command): void {
     .option('--split <name>', 'train or test', 'test')
     .option('--blur <kind>', 'blur or blur_gamma (default: the file\'s data: setting, else blur_gamma)')
     .option('--json', 'print one JSON object: psnr, ssim, baselinePsnr, baselineSsim, images')
-    .option('--ensemble <n>', `average the model over n flipped views of each image (${ENSEMBLE_VIEWS.join(', ')}): n times slower, usually a little sharper`, integerOption('--ensemble', { min: 1 }), 1)
+    .option('--ensemble <n>', `average the model over n flipped views of each image (${ENSEMBLE_VIEWS.join(', ')}): n times slower, usually a little sharper (default: 1; ${BUNDLED_ENSEMBLE} for the bundled model)`, integerOption('--ensemble', { min: 1 }))
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: cpu)`)
     .option('--limit <n>', 'evaluate only the first N pairs', integerOption('--limit', { min: 1 }))
     .action(async (file: string | undefined, flags: EvalFlags) => {
       if (file !== undefined && flags.model !== undefined) throw new UserError(`netc eval: the model is given twice (${file} and --model ${flags.model})`);
-      const { model, weights, note } = modelAndWeights({ model: file ?? flags.model, weights: flags.weights });
+      const { model, weights, ensemble, note } = modelAndWeights({ model: file ?? flags.model, weights: flags.weights, ensemble: flags.ensemble });
       if (note) console.error(`netc: ${note}`);
-      if (!ENSEMBLE_VIEWS.includes(flags.ensemble)) throw new UserError(`--ensemble ${flags.ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
+      if (!ENSEMBLE_VIEWS.includes(ensemble)) throw new UserError(`--ensemble ${flags.ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
@@ -67,12 +67,12 @@ export function registerEval(program: Command): void {
       const { params, checkpoint } = await loadCheckpointFor(compiled, weights);
       try {
         if (!flags.json) {
-          console.error(`netc: ${checkpoint.dir} (step ${checkpoint.meta.step}) on ${flags.data}/${flags.split} (${blurKind})`);
+          console.error(`netc: ${checkpoint.dir} (step ${checkpoint.meta.step}) on ${flags.data}/${flags.split} (${blurKind})${ensemble > 1 ? `, ${ensemble} flipped views averaged` : ''}`);
           console.log(row(['image', 'PSNR', 'SSIM', 'blur PSNR', 'blur SSIM']));
         }
         const result = await evaluate(
           dataset,
-          (image) => deblurImage(compiled, params, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP, ensemble: flags.ensemble }),
+          (image) => deblurImage(compiled, params, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP, ensemble }),
           {
             limit,
             onImage: (s, done, total) => {
@@ -82,7 +82,7 @@ export function registerEval(program: Command): void {
           },
         );
         if (flags.json) {
-          console.log(JSON.stringify({ model, weights: checkpoint.dir, step: checkpoint.meta.step, split: flags.split, blur: blurKind, ...result }));
+          console.log(JSON.stringify({ model, weights: checkpoint.dir, step: checkpoint.meta.step, split: flags.split, blur: blurKind, ensemble, ...result }));
         } else {
           console.log(row([`mean of ${result.images.length}`, result.psnr.toFixed(2), result.ssim.toFixed(4), result.baselinePsnr.toFixed(2), result.baselineSsim.toFixed(4)]));
           const gain = result.psnr - result.baselinePsnr;
