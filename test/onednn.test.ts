@@ -115,6 +115,28 @@ describe('tf.conv2d / tf.fused.conv2d kernels', () => {
     });
   }
 
+  it('backward-weights in either activation layout (NETC_CONV_LAYOUT=nhwc, blocked; auto times both) matches the plain kernel', async () => {
+    const c = CASES[CASES.length - 1]; // 16 channels: both layouts have direct kernels
+    const gradients = () => {
+      const { x, filter } = convInputs(c);
+      return [tf.grad((b) => weightedSum(tf.conv2d(x as tf.Tensor4D, b as tf.Tensor4D, c.stride, tfPad(c.pad)), 4))(filter)];
+    };
+    const reference = await on(PLAIN, gradients);
+    const saved = process.env.NETC_CONV_LAYOUT;
+    try {
+      for (const [setting, blocked] of [['nhwc', false], ['blocked', true], ['auto', undefined]] as const) {
+        process.env.NETC_CONV_LAYOUT = setting;
+        releaseOneDnnMemory(); // drops the cached plans: the next call makes its plan anew
+        expectClose(await on(ONEDNN_BACKEND, gradients), reference);
+        if (blocked !== undefined) expect(oneDnnInfo()!.blockedWeightGradPlans > 0, setting).toBe(blocked);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.NETC_CONV_LAYOUT;
+      else process.env.NETC_CONV_LAYOUT = saved;
+      releaseOneDnnMemory();
+    }
+  });
+
   it('padding modes same and valid', async () => {
     for (const pad of ['same', 'valid'] as const) {
       await expectSameOnBoth(() => {

@@ -31,6 +31,8 @@ Napi::Value convBackwardWeights(const Napi::CallbackInfo& info);
 void registerEltwise(Napi::Env env, Napi::Object exports);
 size_t convCacheSize();
 size_t convExecutions();
+/** Backward-weights plans that read activations in oneDNN's blocked layout (not NHWC). */
+size_t blockedWeightGradPlans();
 void clearConvCache();
 
 }  // namespace netc

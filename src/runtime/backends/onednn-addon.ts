@@ -64,6 +64,9 @@ export interface OneDnnInfo {
   cachedPlans: number;
   /** Native conv executions since load (forward, backward-data, backward-weights). */
   convCalls: number;
+  /** Backward-weights plans reading activations in oneDNN's blocked layout: chosen per shape
+   *  by timing both layouts on the first call (NETC_CONV_LAYOUT=nhwc|blocked forces one). */
+  blockedWeightGradPlans: number;
 }
 
 let addon: OneDnnAddon | undefined;
