@@ -88,8 +88,13 @@ if (!quick) {
 const BUNDLED = 'models/deblur-lite.net';
 netc.bundledForward720p = run(path.join(ROOT, 'bin/netc.js'), ['bench', BUNDLED, '--json', '--backend', 'cpu', '--input', '720x1280', '--runs', '3'], 600_000);
 netc.bundledDeblur720p = deblurPhotoWallTime();
-// Small variants, what people explore on a CPU: one training step at 128x128.
-for (const v of SMALL_VARIANTS) netc[v.key] = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '5', '--batch', String(v.batch), ...v.set.flatMap((s) => ['--set', s])]);
+// Small variants, what people explore on a CPU: one training step at 128x128. A step is
+// 50-600 ms, so 15 runs each (the median is steadier on a shared VM), and each row runs
+// right before its PyTorch twin (below), so both see the same machine state.
+const SMALL_RUNS = '15';
+const smallNetc = (v: (typeof SMALL_VARIANTS)[number]) =>
+  (netc[v.key] = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', SMALL_RUNS, '--batch', String(v.batch), ...v.set.flatMap((s) => ['--set', s])]));
+if (args.has('--no-peer')) SMALL_VARIANTS.forEach(smallNetc);
 report.netc = netc;
 
 if (!args.has('--no-peer')) {
@@ -105,7 +110,10 @@ if (!args.has('--no-peer')) {
   const bundledPeer = exported(BUNDLED, [], ['720x1280', '3']);
   report.pytorchBundled = bundledPeer;
   const smallPeer: Record<string, Record<string, number>> = {};
-  for (const v of SMALL_VARIANTS) smallPeer[v.key] = exported(MODEL, v.set, ['128x128', '5', '--train', '--batch', String(v.batch)]);
+  for (const v of SMALL_VARIANTS) {
+    smallNetc(v);
+    smallPeer[v.key] = exported(MODEL, v.set, ['128x128', SMALL_RUNS, '--train', '--batch', String(v.batch)]);
+  }
   report.pytorchSmall = smallPeer;
   /** ours[ourKey] / theirs[theirKey], rounded; null when either did not run. */
   const ratioOf = (ours: unknown, theirs: Record<string, number> | undefined, ourKey: string, theirKey = ourKey) => {

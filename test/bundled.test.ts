@@ -23,7 +23,7 @@ describe('the bundled model', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'netc-bundled-')), 'sharp.png');
     const r = netc(['deblur', path.join(PAIR, 'coffee_blur.png'), '--out', out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/using the bundled model deblur-lite \(models\/deblur-lite\.net, weights weights\/deblur-lite, 4 flipped views averaged \(--ensemble 1: one pass, faster\)\)/);
+    expect(r.stderr).toMatch(/using the bundled model deblur-lite \(models\/deblur-lite\.net, weights weights\/deblur-lite, 2 flipped views averaged \(--ensemble 1: one pass, faster\)\)/);
     const sharp = toRgb8(await readImage(path.join(PAIR, 'coffee_sharp.png')));
     const blurry = toRgb8(await readImage(path.join(PAIR, 'coffee_blur.png')));
     const restored = toRgb8(await readImage(out));
@@ -42,7 +42,7 @@ describe('the bundled model', () => {
     expect(r.stderr).toMatch(/using the bundled model deblur-lite/);
     const result = JSON.parse(r.stdout);
     expect(result.images).toHaveLength(1);
-    expect(result.ensemble).toBe(4); // the bundled model's default, as its published numbers
+    expect(result.ensemble).toBe(2); // the bundled model's default, as its published numbers
     expect(result.psnr - result.baselinePsnr).toBeGreaterThanOrEqual(REQUIRED_GAIN_DB);
     const single = netc(['eval', '--data', root, '--json', '--ensemble', '1']);
     expect(single.status, single.stderr).toBe(0);
