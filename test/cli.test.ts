@@ -85,6 +85,8 @@ describe('one whole-number parser', () => {
     [['bench', OFFICIAL_MODEL, '--warmup', '0x10'], '--warmup 0x10: expected a whole number >= 0'],
     [['deblur', OFFICIAL_MODEL, 'a.png', '--weights', data, '--out', 'o.png', '--tile', '-5'], '--tile -5: expected a whole number >= 0'],
     [['eval', OFFICIAL_MODEL, '--weights', data, '--data', data, '--limit', '0'], '--limit 0: expected a whole number >= 1'],
+    [['deblur', 'a.png', '--out', 'o.png', '--ensemble', '3'], '--ensemble 3: expected one of 1, 2, 4'],
+    [['eval', '--data', data, '--ensemble', '0'], '--ensemble 0: expected a whole number >= 1'],
     [['synth', '--frames', data, '--out', data, '--window', '3.5'], '--window 3.5: expected a whole number >= 1'],
     [['synth', '--frames', data, '--out', data, '--max-pixels', 'many'], '--max-pixels many: expected a whole number >= 1'],
   ])('%j', async (args, message) => {

@@ -10,13 +10,13 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { initBackend, isBackendName, BACKEND_NAMES } from '../runtime/backends/index.js';
-import { BUNDLED_ENSEMBLE, modelAndWeights } from '../runtime/bundled.js';
+import { modelAndWeights } from '../runtime/bundled.js';
 import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
-import { DEFAULT_OVERLAP, DEFAULT_TILE, ENSEMBLE_VIEWS, deblurImage, sizeMultiple } from '../runtime/deblur.js';
+import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage, sizeMultiple } from '../runtime/deblur.js';
 import { PNG_OUTPUT, assertReplaceable } from '../runtime/fsutil.js';
 import { DEFAULT_MAX_PIXELS, readImage, writePng } from '../runtime/image.js';
 import { disposeParams } from '../runtime/params.js';
-import { collectSet, compileForCli, integerOption, optionalModelAndRest } from './options.js';
+import { collectSet, compileForCli, ensembleOption, integerOption, optionalModelAndRest } from './options.js';
 
 interface DeblurFlags {
   model?: string;
@@ -79,7 +79,7 @@ export function registerDeblur(program: Command): void {
     .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
     .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was made with)', collectSet)
     .requiredOption('--out <path>', 'output .png (one input) or directory')
-    .option('--ensemble <n>', `average the model over n flipped views of each image (${ENSEMBLE_VIEWS.join(', ')}): n times slower, usually a little sharper (default: 1; ${BUNDLED_ENSEMBLE} for the bundled model)`, integerOption('--ensemble', { min: 1 }))
+    .addOption(ensembleOption())
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: the fastest available)`)
     .option('--tile <pixels>', 'process images larger than this in overlapping tiles (0: never)', integerOption('--tile'), DEFAULT_TILE)
     .option('--overlap <pixels>', 'tile overlap, blended linearly', integerOption('--overlap'), DEFAULT_OVERLAP)
@@ -91,7 +91,6 @@ export function registerDeblur(program: Command): void {
       if (note) console.error(`netc: ${note}`);
       if (inputs.length === 0) throw new UserError(`netc deblur: no images given (${USAGE})`);
       const { tile, overlap } = flags;
-      if (!ENSEMBLE_VIEWS.includes(ensemble)) throw new UserError(`--ensemble ${flags.ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }

@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../runtime/backends/index.js';
-import { BUNDLED_ENSEMBLE, modelAndWeights } from '../runtime/bundled.js';
+import { modelAndWeights } from '../runtime/bundled.js';
 import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
 import { PairDataset, type BlurKind, type Split } from '../runtime/data/dataset.js';
-import { DEFAULT_OVERLAP, DEFAULT_TILE, ENSEMBLE_VIEWS, deblurImage } from '../runtime/deblur.js';
+import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage } from '../runtime/deblur.js';
 import { evaluate } from '../runtime/evaluate.js';
 import { disposeParams } from '../runtime/params.js';
-import { collectSet, compileForCli, integerOption } from './options.js';
+import { collectSet, compileForCli, ensembleOption, integerOption } from './options.js';
 
 interface EvalFlags {
   model?: string;
@@ -43,14 +43,13 @@ export function registerEval(program: Command): void {
     .option('--split <name>', 'train or test', 'test')
     .option('--blur <kind>', 'blur or blur_gamma (default: the file\'s data: setting, else blur_gamma)')
     .option('--json', 'print one JSON object: psnr, ssim, baselinePsnr, baselineSsim, images')
-    .option('--ensemble <n>', `average the model over n flipped views of each image (${ENSEMBLE_VIEWS.join(', ')}): n times slower, usually a little sharper (default: 1; ${BUNDLED_ENSEMBLE} for the bundled model)`, integerOption('--ensemble', { min: 1 }))
+    .addOption(ensembleOption())
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: cpu)`)
     .option('--limit <n>', 'evaluate only the first N pairs', integerOption('--limit', { min: 1 }))
     .action(async (file: string | undefined, flags: EvalFlags) => {
       if (file !== undefined && flags.model !== undefined) throw new UserError(`netc eval: the model is given twice (${file} and --model ${flags.model})`);
       const { model, weights, ensemble, note } = modelAndWeights({ model: file ?? flags.model, weights: flags.weights, ensemble: flags.ensemble });
       if (note) console.error(`netc: ${note}`);
-      if (!ENSEMBLE_VIEWS.includes(ensemble)) throw new UserError(`--ensemble ${flags.ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }

@@ -3,7 +3,10 @@
 // file:line:col with a caret.
 import { CompileError, compileFile, formatDiagnostics, type CompileOptions, type CompileResult } from '../compiler/index.js';
 import { overrideProblem } from '../compiler/overrides.js';
+import { Option } from 'commander';
 import { UserError } from '../errors.js';
+import { BUNDLED_ENSEMBLE } from '../runtime/bundled.js';
+import { ENSEMBLE_VIEWS } from '../runtime/deblur.js';
 
 /** Commander collector for repeated `--set name=value`. */
 export function collectSet(value: string, previous: Record<string, number> = {}): Record<string, number> {
@@ -45,6 +48,16 @@ export function parseInteger(flag: string, value: string, { min = 0, max = Numbe
 /** parseInteger as a commander argument parser: `.option('--steps <n>', '...', integerOption('--steps', { min: 1 }))`. */
 export function integerOption(flag: string, range: IntegerRange = {}): (value: string) => number {
   return (value) => parseInteger(flag, value, range);
+}
+
+/** --ensemble N of deblur and eval (deblur.ts's flipped views), checked as it is parsed. */
+export function ensembleOption(): Option {
+  const views = ENSEMBLE_VIEWS.join(', ');
+  return new Option('--ensemble <n>', `average the model over n flipped views of each image (${views}): n times slower, usually a little sharper (default: 1; ${BUNDLED_ENSEMBLE} for the bundled model)`).argParser((value) => {
+    const n = parseInteger('--ensemble', value, { min: 1 });
+    if (!ENSEMBLE_VIEWS.includes(n)) throw new UserError(`--ensemble ${n}: expected one of ${views}`);
+    return n;
+  });
 }
 
 /** The model file of a command that takes it positionally (`netc deblur FILE.net IN...`) or,
