@@ -14,7 +14,8 @@ import { ROOT, netc } from './helpers/spawn-cli.js';
 
 const PAIR = path.join(ROOT, 'test/helpers/bundled');
 /** The gain the bundled model must reach on this pair: weights/deblur-lite (step 12,000)
- *  measured +2.67 dB here (23.69 -> 26.36 dB, skimage's peak_signal_noise_ratio); the margin
+ *  measured +2.67 dB here with one pass (23.69 -> 26.36 dB, skimage's
+ *  peak_signal_noise_ratio) and +3.24 dB with its default two views (26.93 dB); the margin
  *  leaves room for backend rounding, not for a model that regressed by a third. */
 const REQUIRED_GAIN_DB = 2.0;
 
