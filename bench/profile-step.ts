@@ -14,38 +14,30 @@ import { median } from '../src/runtime/bench.js';
 const size = Number(process.argv[2] ?? 128);
 const steps = Number(process.argv[3] ?? 3);
 registerOneDnnBackend();
-const times = new Map<string, { ms: number; calls: number }>();
+type Times = Map<string, { ms: number; calls: number }>;
+/** `fn`, adding each call's wall time to `times` under `name`. */
+function timed<A extends unknown[], R>(times: Times, name: string, fn: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    const start = performance.now();
+    const result = fn(...args);
+    const entry = times.get(name) ?? { ms: 0, calls: 0 };
+    entry.ms += performance.now() - start;
+    entry.calls++;
+    times.set(name, entry);
+    return result;
+  };
+}
+const times: Times = new Map();
 for (const config of tf.getKernelsForBackend(ONEDNN_BACKEND)) {
-  const inner = config.kernelFunc;
   tf.unregisterKernel(config.kernelName, ONEDNN_BACKEND);
-  tf.registerKernel({
-    ...config,
-    kernelFunc: (args) => {
-      const start = performance.now();
-      const result = inner(args);
-      const entry = times.get(config.kernelName) ?? { ms: 0, calls: 0 };
-      entry.ms += performance.now() - start;
-      entry.calls++;
-      times.set(config.kernelName, entry);
-      return result;
-    },
-  });
+  tf.registerKernel({ ...config, kernelFunc: timed(times, config.kernelName, config.kernelFunc) });
 }
 await tf.setBackend(ONEDNN_BACKEND);
 // The addon's own calls, timed too: NetcConv2D's gradient calls convBackwardWeights directly.
-const addonTimes = new Map<string, { ms: number; calls: number }>();
+const addonTimes: Times = new Map();
 const addon = nativeAddon() as unknown as Record<string, unknown>;
 for (const [name, fn] of Object.entries(addon)) {
-  if (typeof fn !== 'function') continue;
-  addon[name] = (...args: unknown[]) => {
-    const start = performance.now();
-    const result = (fn as (...a: unknown[]) => unknown)(...args);
-    const entry = addonTimes.get(name) ?? { ms: 0, calls: 0 };
-    entry.ms += performance.now() - start;
-    entry.calls++;
-    addonTimes.set(name, entry);
-    return result;
-  };
+  if (typeof fn === 'function') addon[name] = timed(addonTimes, name, fn as (...args: unknown[]) => unknown);
 }
 const modelFile = process.argv[5] ?? 'models/deepdeblur-pytorch.net';
 const batchSize = Number(process.argv[6] ?? 1);

@@ -406,8 +406,8 @@ std::string layoutSetting() {
  *  faster depends on the channel counts and the CPU (AVX-512, 2 cores: for 16 channels the
  *  blocked layout with its reorders took 0.69x the time of NHWC; for 32 and 64 channels
  *  NHWC 0.8-0.9x the blocked one), so in "auto" mode each candidate (NHWC where oneDNN has a
- *  direct kernel for it, and oneDNN's own blocked layout) runs twice on the call's own data
- *  and the faster second run wins. The chosen plan then computes the call's result. */
+ *  direct kernel for it, and oneDNN's own blocked layout) runs four times on the call's own
+ *  data, and the best of its last three runs decides. The chosen plan then computes the call's result. */
 BackwardWeightsPlan& backwardWeightsPlan(const Geometry& g, float* x, float* dy, float* dw, float* db) {
   Key key = g.key();
   key.push_back(db != nullptr);

@@ -133,7 +133,7 @@ async function runRegion(graph: Graph, params: ParamSource, data: Float32Array, 
 /** runRegion averaged over the ensemble's flipped views, each flipped back. */
 async function runEnsemble(graph: Graph, params: ParamSource, data: Float32Array, h: number, w: number, ensemble: number): Promise<Float32Array> {
   const flips = ENSEMBLE_FLIPS[ensemble];
-  if (!flips) throw new UserError(`--ensemble ${ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')}`);
+  if (!flips) throw new Error(`ensemble ${ensemble}: expected one of ${ENSEMBLE_VIEWS.join(', ')} (the CLI checks --ensemble as it parses it)`);
   if (flips.length === 1) return runRegion(graph, params, data, h, w);
   const sum = new Float32Array(h * w * 3);
   for (const flip of flips) {
