@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { torchLayout, toTorchValues } from '../src/compiler/emit/torch-layout.js';
 import type { Program } from '../src/compiler/ir.js';
 import { initBackend } from '../src/runtime/backends/index.js';
+import { learningRate } from '../src/runtime/train/trainer.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { createParams, disposeParams, listParams } from '../src/runtime/params.js';
 import { readImage, toUint8 } from '../src/runtime/image.js';
@@ -154,6 +155,29 @@ describe('PyTorch export: train.py with torchrun, and back through netc import',
     expect(result.world).toBe(2);
     expect(result.max_abs_grad).toBeGreaterThan(1e-3); // the gradients are not trivially zero
     expect(result.max_abs_diff).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("a declared cosine schedule and weight average: train.py's lr per step equals netc's, and model-latest.pt holds the average", () => {
+    const source = readFileSync(model('deblur-lite.net'), 'utf8')
+      .replace(/schedule:.*\n/, 'schedule:  cosine(min = 1e-5)\n  average:   ema(0.5)\n');
+    const file = path.join(tmp(), 'lite-ema.net');
+    writeFileSync(file, source);
+    const set = { feats: 8, blocks: 1, patch: 32, batch: 2, iterations: 6 };
+    const dir = exportTo(file, set);
+    const run = path.join(tmp(), 'run');
+    execFileSync(PYTHON, [path.join(dir, 'train.py'), '--data', data, '--out', run, '--steps', '8'], { encoding: 'utf8' });
+    const lrs = readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'lr' in r).map((r) => r.lr as number);
+    const train = compileModel(file, set, [32, 32]).train!;
+    expect(train.schedule).toEqual({ kind: 'cosine', min: 1e-5 });
+    expect(lrs.length).toBe(8);
+    lrs.forEach((lr, i) => expect(lr).toBeCloseTo(learningRate(train, i), 12));
+    expect(lrs[7]).toBe(1e-5); // held at min after the 6 declared iterations
+    const check = `import torch, sys
+state = torch.load(sys.argv[1]); latest = torch.load(sys.argv[2])['G']
+print(max((latest[k] - state['average'][k]).abs().max().item() for k in latest), max((latest[k] - state['G'][k]).abs().max().item() for k in latest))`;
+    const [toAverage, toRaw] = execFileSync(PYTHON, ['-c', check, path.join(run, 'state.pt'), path.join(run, 'model-latest.pt')], { encoding: 'utf8' }).trim().split(' ').map(Number);
+    expect(toAverage).toBe(0);
+    expect(toRaw).toBeGreaterThan(1e-6); // the average lags the optimizer's weights (0 if it saved them)
   });
 
   it('netc import of the trained checkpoint, then netc deblur, equals the PyTorch module within 1 level (and --ensemble 4 its mean over the four flips)', async () => {

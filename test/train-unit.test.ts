@@ -52,6 +52,17 @@ describe('learning rate schedule', () => {
   });
 });
 
+describe('cosine schedule', () => {
+  it('equals torch CosineAnnealingLR(T_max = iterations, eta_min = min) and holds min after the iterations', () => {
+    const program = compileModel(OFFICIAL_MODEL, { iterations: 100, lr: 1e-3 }, [32, 32]);
+    const train = { ...program.train!, schedule: { kind: 'cosine' as const, min: 1e-5 } };
+    // torch 1.13: Adam(lr=1e-3) with CosineAnnealingLR(T_max=100, eta_min=1e-5), lr before each step
+    const torch: [number, number][] = [[0, 0.001], [1, 0.0009997557473810372], [25, 0.0008550178566873413], [50, 0.0005050000000000002], [75, 0.00015498214331265912], [99, 1.024425261896286e-05], [100, 1e-05]];
+    for (const [index, lr] of torch) expect(learningRate(train, index)).toBeCloseTo(lr, 15);
+    expect(learningRate(train, 250)).toBe(1e-5);
+  });
+});
+
 describe('loss', () => {
   // NHWC values by flat index; the reference used skimage.transform.pyramid_gaussian
   // (sigma 2/3, reflect) for S[1] and numpy means.
@@ -117,6 +128,69 @@ describe('Trainer', () => {
     } finally {
       await initBackend('tfjs-cpu');
     }
+  });
+});
+
+describe('weight averaging (average: ema(decay))', () => {
+  const set = { blocks: 1, feats: 4, scales: 2, patch: 8, batch: 2, lr: 1e-2 };
+  const data = () => {
+    const n = 2 * 8 * 8 * 3;
+    const sharp = Float32Array.from({ length: n }, (_, i) => (Math.cos(i * 0.21) + 1) / 2);
+    return { blur: sharp.map((v, i) => (v + sharp[(i + 5) % n]) / 2), sharp, shape: [2, 8, 8, 3] as [number, number, number, number] };
+  };
+  const averaged = (decay: number) => {
+    const program = compileModel(OFFICIAL_MODEL, set, [8, 8]);
+    program.train!.average = { kind: 'ema', decay };
+    return program;
+  };
+  const values = (params: Map<string, tf.Tensor>) => new Map([...params].map(([name, p]) => [name, Float64Array.from(p.dataSync())]));
+
+  it('the checkpoint weights are the average of the weights after each update, the raw weights its slots', () => {
+    const decay = 0.8;
+    const trainer = new Trainer(averaged(decay), 5);
+    const expected = values(trainer.params); // the average starts at the initial weights
+    const batch = data();
+    for (let i = 0; i < 6; i++) {
+      trainer.trainStep(batch);
+      for (const [name, now] of values(trainer.params)) {
+        const avg = expected.get(name)!;
+        for (let j = 0; j < avg.length; j++) avg[j] = decay * avg[j] + (1 - decay) * now[j];
+      }
+    }
+    const { params, slots } = trainer.checkpointContents();
+    let farFromRaw = 0;
+    for (const [name, avg] of expected) {
+      const got = params.get(name)!.dataSync();
+      const raw = slots.get(`raw/${name}`)!.dataSync();
+      avg.forEach((v, j) => {
+        expect(Math.abs(got[j] - v)).toBeLessThan(1e-6);
+        expect(raw[j]).toBe(trainer.params.get(name)!.dataSync()[j]);
+        farFromRaw = Math.max(farFromRaw, Math.abs(got[j] - raw[j]));
+      });
+    }
+    expect(farFromRaw).toBeGreaterThan(1e-3); // lr 1e-2: the average lags the weights
+    const first = [...expected.keys()][0];
+    expect(Array.from(trainer.inferenceParams.get(first)!.dataSync())).toEqual(Array.from(params.get(first)!.dataSync())); // validation scores the average
+    trainer.dispose();
+  });
+
+  it('a restored trainer continues exactly: 3 + 3 updates equal 6', () => {
+    const batch = data();
+    const straight = new Trainer(averaged(0.7), 9);
+    for (let i = 0; i < 6; i++) straight.trainStep(batch);
+    const first = new Trainer(averaged(0.7), 9);
+    for (let i = 0; i < 3; i++) first.trainStep(batch);
+    const host = (m: Map<string, tf.Tensor>) => new Map([...m].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.dataSync()) }]));
+    const saved = first.checkpointContents();
+    const resumed = new Trainer(averaged(0.7), 123);
+    resumed.restore({ step: 3 } as never, host(saved.params), host(saved.slots));
+    for (let i = 0; i < 3; i++) resumed.trainStep(batch);
+    const a = straight.checkpointContents(), b = resumed.checkpointContents();
+    for (const [name, t] of [...a.params, ...a.slots]) {
+      const other = b.params.get(name) ?? b.slots.get(name)!;
+      expect(Array.from(other.dataSync()), name).toEqual(Array.from(t.dataSync()));
+    }
+    for (const t of [straight, first, resumed]) t.dispose();
   });
 });
 

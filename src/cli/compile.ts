@@ -90,8 +90,10 @@ function formatSummary(s: Summary, prog: Program): string {
   if (prog.loss) lines.push(`  loss:      ${prog.loss.terms.map((t) => t.name).join(', ')} (objective '${prog.loss.objective}')`);
   const t = s.train;
   if (t) {
-    const schedule = t.schedule.kind === 'step' ? `, lr x${t.schedule.factor} at ${t.schedule.at.map(int).join(', ')}` : '';
-    lines.push(`  train:     adam lr ${t.optimizer.lr}${schedule}; batch ${t.batch}, patch ${t.patch}, ${int(t.iterations)} iterations; augment ${t.augment.map((a) => a.kind).join(', ') || 'none'}`);
+    const schedule = t.schedule.kind === 'step' ? `, lr x${t.schedule.factor} at ${t.schedule.at.map(int).join(', ')}`
+      : t.schedule.kind === 'cosine' ? `, cosine to ${t.schedule.min}` : '';
+    const average = t.average ? `; weights averaged (ema ${t.average.decay})` : '';
+    lines.push(`  train:     adam lr ${t.optimizer.lr}${schedule}; batch ${t.batch}, patch ${t.patch}, ${int(t.iterations)} iterations; augment ${t.augment.map((a) => a.kind).join(', ') || 'none'}${average}`);
   }
   return lines.join('\n');
 }

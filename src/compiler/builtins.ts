@@ -92,6 +92,8 @@ const FUNCTIONS = {
   adam: fn('train', 'Adam optimizer', [req('lr', 'number'), opt('beta1', 'number', 0.9), opt('beta2', 'number', 0.999), opt('eps', 'number', 1e-8)]),
   constant: fn('train', 'constant learning rate'),
   step: fn('train', 'multiply the learning rate by factor at each iteration in at', [req('at', 'any'), req('factor', 'number')]),
+  cosine: fn('train', 'anneal the learning rate from lr to min along a half cosine over the iterations (torch CosineAnnealingLR), then hold min', [opt('min', 'number', 0)]),
+  ema: fn('train', 'keep an exponential moving average of the weights, avg = decay * avg + (1 - decay) * w after each update; checkpoints, validation, deblur and export use it', [req('decay', 'number')]),
   flip: fn('train', 'random horizontal and vertical flips'),
   rot90: fn('train', 'random 90-degree rotations'),
   permute_channels: fn('train', 'random RGB channel permutation'),
@@ -131,7 +133,8 @@ export const INPUT_TYPES: Record<string, number> = { rgb: 3 };
  *  rather than one value. */
 export const TRAIN_SETTINGS: Record<string, { meaning: string; list?: true }> = {
   optimizer: { meaning: 'adam(...)' },
-  schedule: { meaning: 'constant or step(at, factor)' },
+  schedule: { meaning: 'constant, step(at, factor) or cosine(min)' },
+  average: { meaning: 'ema(decay): the weights that are evaluated and shipped' },
   augment: { meaning: 'a list of augmentations', list: true },
   data: { meaning: 'gopro("path")' },
   checkpoint_every: { meaning: 'steps between checkpoints' },

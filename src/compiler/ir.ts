@@ -158,8 +158,12 @@ export interface TrainIR {
   batch: number;
   iterations: number;
   optimizer: { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number };
-  /** lr is multiplied by `factor` at each iteration in `at`. */
-  schedule: { kind: 'constant' } | { kind: 'step'; at: number[]; factor: number };
+  /** step: lr is multiplied by `factor` at each iteration in `at`; cosine: lr falls from
+   *  lr to `min` along a half cosine over the iterations. */
+  schedule: { kind: 'constant' } | { kind: 'step'; at: number[]; factor: number } | { kind: 'cosine'; min: number };
+  /** An exponential moving average of the generator's weights, updated after each update:
+   *  what checkpoints hold as weights and what validation, deblur and export use. */
+  average?: { kind: 'ema'; decay: number };
   augment: Augmentation[];
   data?: { kind: 'gopro'; root: string; blur: 'blur' | 'blur_gamma' };
   /** Checkpoint and validation cadence (steps), if declared. */

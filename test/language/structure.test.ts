@@ -65,6 +65,27 @@ const cases: { name: string; source: string; options?: { input?: [number, number
     ],
   },
   {
+    name: "cosine min above lr",
+    source: "model G(blur: rgb) {\n  output blur\n}\npatch = 8\nbatch = 1\niterations = 2\ntrain {\n  schedule: cosine(min = 1e-3)\n  optimizer: adam(1e-4)\n}\n",
+    expected: [
+      { message: "cosine: 'min' must be between 0 and lr (0.0001), got 0.001", line: 8, column: 13 },
+    ],
+  },
+  {
+    name: "ema decay out of range",
+    source: "model G(blur: rgb) {\n  output blur\n}\npatch = 8\nbatch = 1\niterations = 2\ntrain {\n  average: ema(1)\n}\n",
+    expected: [
+      { message: "ema: 'decay' must be between 0 and 1 (e.g. 0.999), got 1", line: 8, column: 12 },
+    ],
+  },
+  {
+    name: "average that is not ema",
+    source: "model G(blur: rgb) {\n  output blur\n}\npatch = 8\nbatch = 1\niterations = 2\ntrain {\n  average: cosine\n}\n",
+    expected: [
+      { message: "average: expected ema(decay), got the built-in 'cosine'", line: 8, column: 12 },
+    ],
+  },
+  {
     name: "loss on non-output",
     source: "model G(blur: rgb) {\n  output L = blur -> relu\n}\nloss {\n  total = mse(sharp, sharp)\n}\n",
     expected: [

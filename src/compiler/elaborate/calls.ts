@@ -35,7 +35,7 @@ const FUNCTIONS: Record<FunctionName, Evaluate> = {
     el.report.error(`noise: sigma must be a number or normal(mean, std), not ${describe(sigma)}`, e.loc);
     return POISON;
   },
-  adam: setting, constant: setting, step: setting, flip: setting, rot90: setting, permute_channels: setting, gopro: setting,
+  adam: setting, constant: setting, step: setting, cosine: setting, ema: setting, flip: setting, rot90: setting, permute_channels: setting, gopro: setting,
   nearest: setting, bilinear: setting,
 };
 

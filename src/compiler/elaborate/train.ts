@@ -3,7 +3,7 @@
 import type { Declaration } from '../ast.js';
 import { TRAIN_SETTINGS } from '../builtins.js';
 import { Scope } from '../graph-builder.js';
-import type { TrainIR } from '../ir.js';
+import type { SourceSpan, TrainIR } from '../ir.js';
 import { LIMITS, formatCount } from '../limits.js';
 import { evaluate, integer } from './expressions.js';
 import { describe, sourceText, type Elaboration, type EvalContext, type Value } from './values.js';
@@ -32,6 +32,7 @@ export function lowerTrain(el: Elaboration, decl: Extract<Declaration, { kind: '
     schedule: { kind: 'constant' },
     augment: [],
   };
+  let cosineAt: SourceSpan | undefined;
   for (const s of decl.settings) {
     const values = s.values.map((v) => evaluate(el, v, ctx));
     if (values.some((v) => v.kind === 'poison')) continue;
@@ -53,7 +54,18 @@ export function lowerTrain(el: Elaboration, decl: Extract<Declaration, { kind: '
           const points = iterationList(v.args.at as Value);
           if (!points) el.report.error(`step: 'at' must be an iteration or a list of iterations`, at);
           else train.schedule = { kind: 'step', at: points.map(Math.round), factor: v.args.factor as number };
-        } else el.report.error(`schedule: expected constant or step(at, factor), got ${describe(v)}`, at);
+        } else if ((v.kind === 'setting' || v.kind === 'builtin') && v.name === 'cosine') {
+          const min = v.kind === 'setting' ? (v.args.min as number) : 0; // bare `cosine`: down to 0
+          train.schedule = { kind: 'cosine', min };
+          cosineAt = at;
+        } else el.report.error(`schedule: expected constant, step(at, factor) or cosine(min), got ${describe(v)}`, at);
+        break;
+      case 'average':
+        if (v.kind === 'setting' && v.name === 'ema') {
+          const decay = v.args.decay as number;
+          if (!(decay > 0 && decay < 1)) el.report.error(`ema: 'decay' must be between 0 and 1 (e.g. 0.999), got ${decay}`, at);
+          else train.average = { kind: 'ema', decay };
+        } else el.report.error(`average: expected ema(decay), got ${describe(v)}`, at);
         break;
       case 'augment':
         values.forEach((a, i) => {
@@ -74,6 +86,10 @@ export function lowerTrain(el: Elaboration, decl: Extract<Declaration, { kind: '
         if (n !== undefined) train[s.key.name === 'checkpoint_every' ? 'checkpointEvery' : 'validateEvery'] = n;
       }
     }
+  }
+  // After the loop: the optimizer's lr may be declared below the schedule.
+  if (cosineAt && train.schedule.kind === 'cosine' && !(train.schedule.min >= 0 && train.schedule.min <= train.optimizer.lr)) {
+    el.report.error(`cosine: 'min' must be between 0 and lr (${train.optimizer.lr}), got ${train.schedule.min}`, cosineAt);
   }
   return train;
 }

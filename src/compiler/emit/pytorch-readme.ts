@@ -19,7 +19,8 @@ again rather than editing these files.
     : "each parameter's netc name with '/' replaced by '.'"}); conv weights OIHW.
 ${train ? `- \`train.py\`: the loss and train sections (patch ${train.patch}, batch ${train.batch}, Adam lr ${train.optimizer.lr},
   ${train.iterations} iterations${train.augment.length ? `, augment ${train.augment.map((a) => a.kind).join(', ')}` : ''}) for
-  \`torchrun\` and DistributedDataParallel.
+  \`torchrun\` and DistributedDataParallel.${train.average ? ` The weights are averaged (ema ${train.average.decay}): \`model-latest.pt\`
+  holds the average, and validation scores it.` : ''}
 ` : ''}
 ## Train on one machine
 

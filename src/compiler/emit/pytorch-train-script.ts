@@ -17,6 +17,7 @@ whole batch. NCCL on GPUs, gloo on CPUs. RUN/model-latest.pt holds {'G': state_d
 --resume continues from RUN/state.pt exactly (data order included).
 """
 import argparse
+import copy
 import glob
 import json
 import math
@@ -133,15 +134,29 @@ def target_pyramid(sharp):
 # ------------------------------------------------------------------ schedule, checkpoints
 
 def learning_rate(step, total):
-    """lr of the update with 0-based index step; with --minutes the step schedule is
-    stretched to the steps that fit (milestones keep their fraction of the iterations)."""
+    """lr of the update with 0-based index step; with --minutes the schedule is stretched to
+    the steps that fit (milestones keep their fraction of the iterations). cosine is torch's
+    CosineAnnealingLR over the iterations, held at its min after them (as netc does)."""
     lr = CONFIG['optimizer']['lr']
     sched = CONFIG['schedule']
     if sched['kind'] == 'constant':
         return lr
     scale = total / CONFIG['iterations'] if ARGS.minutes else 1.0
+    if sched['kind'] == 'cosine':
+        period = CONFIG['iterations'] * scale
+        return sched['min'] + (lr - sched['min']) * (1 + math.cos(math.pi * min(step, period) / period)) / 2
     passed = sum(1 for at in sched['at'] if step >= round(at * scale))
     return lr * sched['factor'] ** passed
+
+
+@torch.no_grad()
+def update_average(average, generator, decay):
+    """average = decay * average + (1 - decay) * weights, parameter by parameter (the
+    declared ema; it starts at the initial weights)."""
+    avg = [p for p in average.parameters()]
+    cur = [p.detach() for p in generator.parameters()]
+    torch._foreach_mul_(avg, decay)
+    torch._foreach_add_(avg, cur, alpha=1 - decay)
 
 
 def save_atomic(obj, path):
@@ -237,6 +252,11 @@ def main():
     optimizer = adam(generator.parameters())
     optimizer_d = adam(discriminator.parameters()) if discriminator else None
 
+    # average: ema(decay): a copy of the generator that follows its weights; it is what is
+    # validated and saved as model-latest.pt (the optimizer's own weights stay in state.pt).
+    average = copy.deepcopy(generator).requires_grad_(False) if CONFIG['average'] else None
+    shipped = average or generator
+
     state_path = os.path.join(args.out, 'state.pt')
     start, total, elapsed = 0, args.steps or CONFIG['iterations'], 0.0
     if args.resume:
@@ -244,6 +264,8 @@ def main():
             raise SystemExit(f'--resume: {state_path} does not exist')
         state = torch.load(state_path, map_location='cpu')
         generator.load_state_dict(state['G'])
+        if average:
+            average.load_state_dict(state['average'])
         optimizer.load_state_dict(state['optimizer'])
         if discriminator:
             discriminator.load_state_dict(state['D'])
@@ -269,12 +291,14 @@ def main():
     def save(step):
         if rank != 0:
             return
-        weights = {'G': plain_state(generator)}
+        weights = {'G': plain_state(shipped)}
         if discriminator:
             weights['D'] = plain_state(discriminator)
         save_atomic(weights, os.path.join(args.out, 'model-latest.pt'))
         state = {'G': generator.state_dict(), 'optimizer': optimizer.state_dict(), 'step': step, 'total': total,
                  'time': elapsed, 'minutes': args.minutes, 'seed': args.seed}
+        if average:
+            state['average'] = average.state_dict()
         if discriminator:
             state.update({'D': discriminator.state_dict(), 'optimizer_D': optimizer_d.state_dict()})
         save_atomic(state, state_path)
@@ -313,6 +337,8 @@ def main():
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average:
+            update_average(average, generator, CONFIG['average']['decay'])
         step += 1
         if not math.isfinite(loss.item()):
             raise SystemExit(f'step {step}: the loss is {loss.item()} (training diverged; try a lower --lr)')
@@ -336,9 +362,9 @@ def main():
             log(f'step {step}/{total}  loss {loss.item():.5f}  lr {lr:.2e}  {rate:.2f} it/s')
             log_file.flush()
         if args.val_every and step % args.val_every == 0 and val_pairs:
-            generator.eval()
-            score, gain = validate(generator, val_pairs, device, amp)
-            generator.train()
+            shipped.eval()
+            score, gain = validate(shipped, val_pairs, device, amp)
+            shipped.train()
             log(f'step {step}: validation PSNR {score:.2f} dB, {gain:+.2f} dB over the blurry input ({len(val_pairs)} test images)')
             log_file.write(json.dumps({'step': step, 'val_psnr': score, 'val_gain': gain}) + '\n')
         if args.checkpoint_every and step % args.checkpoint_every == 0 and step < total:

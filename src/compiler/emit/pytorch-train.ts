@@ -60,6 +60,7 @@ function emitConfig(program: Program, train: TrainIR, loss: LossIR): string {
     iterations: train.iterations,
     optimizer: train.optimizer,
     schedule: train.schedule,
+    average: train.average ?? null,
     augment: train.augment,
     data: train.data ?? null,
     checkpoint_every: train.checkpointEvery ?? 1000,

@@ -8,7 +8,8 @@
 //                        baselineSsim, images
 //   RUNDIR/loss.svg, RUNDIR/val.svg   plots, rewritten at every checkpoint
 //   RUNDIR/checkpoints/step-XXXXXXX/   the last `keep` checkpoints (checkpoint.ts layout)
-// A checkpoint holds the generator (weights.bin), and as slots the Adam moments, the
+// A checkpoint holds the generator (weights.bin; with `average: ema(...)` the averaged
+// weights, and the optimizer's own as slots), and as slots the Adam moments, the
 // discriminator's parameters and moments; its meta holds the spec hash, the --set values,
 // the step and `extra`: seed, the batch loader's RNG state, the training time. Resuming
 // restores all of it, so the resumed losses equal those of an unbroken run.
@@ -256,7 +257,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
 
     const validate = async (step: number) => {
       if (!valData) return;
-      const result = await evaluate(valData, (image) => deblurImage(program, trainer.params, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages });
+      const result = await evaluate(valData, (image) => deblurImage(program, trainer.inferenceParams, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages });
       validations.push({ ...result, step });
       const { images, ...means } = result;
       await fs.appendFile(valFile, JSON.stringify({ step, ...means, images: images.length }) + '\n');

@@ -19,6 +19,9 @@ import { adversarialTerms, discriminatorLoss, evaluateTerms, logitGraph, targetP
 
 /** Slot-name prefixes of the discriminator's parameters and optimizers in a checkpoint. */
 export const DISCRIMINATOR_PREFIX = 'discriminator/';
+/** With `average: ema(...)` a checkpoint's weights are the average (what everything after
+ *  training uses) and the optimizer's own weights are slots under this prefix (for --resume). */
+export const RAW_PREFIX = 'raw/';
 const G_ADAM = 'adam/';
 const D_ADAM = 'discriminator-adam/';
 
@@ -47,13 +50,23 @@ export class NonFiniteLossError extends UserError {
   }
 }
 
-/** Learning rate of the update with 0-based index `index`: lr times `factor` once for every
- *  milestone <= index (torch MultiStepLR counted in iterations). */
+/** Learning rate of the update with 0-based index `index`. step: lr times `factor` once for
+ *  every milestone <= index (torch MultiStepLR counted in iterations). cosine: torch
+ *  CosineAnnealingLR with T_max = the declared iterations, held at `min` after them (torch
+ *  would rise again; a run longer than its schedule should not). */
 export function learningRate(train: TrainIR, index: number): number {
   const { lr } = train.optimizer;
-  if (train.schedule.kind === 'constant') return lr;
-  const passed = train.schedule.at.filter((at) => index >= at).length;
-  return lr * train.schedule.factor ** passed;
+  const schedule = train.schedule;
+  switch (schedule.kind) {
+    case 'constant':
+      return lr;
+    case 'step':
+      return lr * schedule.factor ** schedule.at.filter((at) => index >= at).length;
+    case 'cosine': {
+      const t = Math.min(index, train.iterations) / train.iterations;
+      return schedule.min + ((lr - schedule.min) * (1 + Math.cos(Math.PI * t))) / 2;
+    }
+  }
 }
 
 /** Variables keyed by tfjs variable name -> parameter name (variableGrads keys by the former). */
@@ -79,6 +92,19 @@ function checkFinite(step: number, values: [string, number][]): void {
   for (const [term, value] of values) if (!Number.isFinite(value)) throw new NonFiniteLossError(step, term, value);
 }
 
+/** Non-trainable copies of `params` (the average starts at the initial weights). */
+function copyParams(params: ParamMap): ParamMap {
+  return new Map([...params].map(([name, p]) => [name, tf.variable(p.clone(), false)]));
+}
+
+/** avg = decay * avg + (1 - decay) * w: torch.optim.swa_utils.AveragedModel with that avg_fn,
+ *  first updated (a copy) before training. */
+function updateAverage(average: ParamMap, params: ParamMap, decay: number): void {
+  tf.tidy(() => {
+    for (const [name, avg] of average) avg.assign(tf.add(tf.mul(avg, decay), tf.mul(params.get(name)!, 1 - decay)));
+  });
+}
+
 export class Trainer {
   readonly generator: Graph;
   readonly loss: LossIR;
@@ -90,6 +116,8 @@ export class Trainer {
   private readonly adam: Adam;
   private readonly discriminatorAdam?: Adam;
   private readonly discriminatorGraph?: Graph;
+  /** The exponential moving average of `params` (train.average), if declared. */
+  private readonly average?: ParamMap;
 
   constructor(readonly program: Program, seed: number) {
     if (!program.loss) throw new UserError(`${program.file}: no loss section; netc train needs loss { ... }`);
@@ -100,6 +128,7 @@ export class Trainer {
     this.params = createParams(this.generator, seed);
     const { beta1, beta2, eps } = this.train.optimizer;
     this.adam = new Adam(this.params, { beta1, beta2, eps }, G_ADAM);
+    if (this.train.average) this.average = copyParams(this.params);
     if (adversarialTerms(this.loss).length > 0) {
       const name = program.discriminator;
       if (!name) throw new UserError(`${program.file}: the loss has an adversarial term but no discriminator model`);
@@ -112,6 +141,11 @@ export class Trainer {
   /** Term names in log order. */
   get termNames(): string[] {
     return this.loss.terms.map((t) => t.name);
+  }
+
+  /** The weights to evaluate and ship: the average when one is declared. */
+  get inferenceParams(): ParamMap {
+    return this.average ?? this.params;
   }
 
   learningRate(index = this.step): number {
@@ -158,6 +192,7 @@ export class Trainer {
       const terms = Object.fromEntries(this.termNames.map((name, i) => [name, values[i]]));
       checkFinite(number, Object.entries(terms));
       this.adam.apply(gradsByParam(this.params, grads), lr);
+      if (this.average) updateAverage(this.average, this.params, this.train.average!.decay);
       return { terms, discriminatorLossValue };
     });
     this.step = number;
@@ -173,16 +208,22 @@ export class Trainer {
   /** Everything a checkpoint holds besides the loader's state. */
   checkpointContents(): { params: Map<string, tf.Tensor>; slots: Map<string, tf.Tensor> } {
     const slots = new Map<string, tf.Tensor>(this.adam.slots());
+    if (this.average) for (const [name, p] of this.params) slots.set(RAW_PREFIX + name, p);
     if (this.discriminatorParams) {
       for (const [name, p] of this.discriminatorParams) slots.set(DISCRIMINATOR_PREFIX + name, p);
       for (const [name, s] of this.discriminatorAdam!.slots()) slots.set(name, s);
     }
-    return { params: new Map(this.params), slots };
+    return { params: new Map(this.inferenceParams), slots };
   }
 
   /** Restores parameters, optimizer moments and the step from a checkpoint's arrays. */
   restore(meta: CheckpointMeta, params: Map<string, HostArray>, slots: Map<string, HostArray>): void {
-    assignArrays(this.params, (name) => params.get(name), 'parameter');
+    if (this.average) {
+      assignArrays(this.average, (name) => params.get(name), 'parameter');
+      assignArrays(this.params, (name) => slots.get(RAW_PREFIX + name), 'optimized parameter');
+    } else {
+      assignArrays(this.params, (name) => params.get(name), 'parameter');
+    }
     this.adam.restore(slots, meta.step);
     if (this.discriminatorParams) {
       assignArrays(this.discriminatorParams, (name) => slots.get(DISCRIMINATOR_PREFIX + name), 'discriminator parameter');
@@ -195,10 +236,12 @@ export class Trainer {
    *  optimizer, the step and any discriminator start fresh. */
   initialize(params: Map<string, HostArray>): void {
     assignArrays(this.params, (name) => params.get(name), 'parameter');
+    if (this.average) assignArrays(this.average, (name) => params.get(name), 'parameter');
   }
 
   dispose(): void {
     disposeParams(this.params);
+    if (this.average) disposeParams(this.average);
     this.adam.dispose();
     if (this.discriminatorParams) disposeParams(this.discriminatorParams);
     this.discriminatorAdam?.dispose();
