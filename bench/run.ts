@@ -90,10 +90,13 @@ netc.bundledForward720p = run(path.join(ROOT, 'bin/netc.js'), ['bench', BUNDLED,
 netc.bundledDeblur720p = deblurPhotoWallTime();
 // Small variants, what people explore on a CPU: one training step at 128x128. A step is
 // 50-600 ms, so 15 runs each (the median is steadier on a shared VM), and each row runs
-// right before its PyTorch twin (below), so both see the same machine state.
+// right before its PyTorch twin (below), so both see the same machine state. Both sides
+// get 5 untimed steps first: training runs thousands of steps, and netc's first ~5 are
+// slower (V8 compiles tfjs's JavaScript, the layout tuner times its first calls).
 const SMALL_RUNS = '15';
+const SMALL_WARMUP = '5';
 const smallNetc = (v: (typeof SMALL_VARIANTS)[number]) =>
-  (netc[v.key] = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', SMALL_RUNS, '--batch', String(v.batch), ...v.set.flatMap((s) => ['--set', s])]));
+  (netc[v.key] = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', SMALL_RUNS, '--warmup', SMALL_WARMUP, '--batch', String(v.batch), ...v.set.flatMap((s) => ['--set', s])]));
 if (args.has('--no-peer')) SMALL_VARIANTS.forEach(smallNetc);
 report.netc = netc;
 
@@ -112,7 +115,7 @@ if (!args.has('--no-peer')) {
   const smallPeer: Record<string, Record<string, number>> = {};
   for (const v of SMALL_VARIANTS) {
     smallNetc(v);
-    smallPeer[v.key] = exported(MODEL, v.set, ['128x128', SMALL_RUNS, '--train', '--batch', String(v.batch)]);
+    smallPeer[v.key] = exported(MODEL, v.set, ['128x128', SMALL_RUNS, '--train', '--batch', String(v.batch), '--warmup', SMALL_WARMUP]);
   }
   report.pytorchSmall = smallPeer;
   /** ours[ourKey] / theirs[theirKey], rounded; null when either did not run. */

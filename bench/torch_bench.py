@@ -1,8 +1,8 @@
 """Times a `netc export --to pytorch` module on the CPU as the peer benchmark does (float32,
-median of RUNS after one warm-up): the forward under torch.no_grad, and with --train one
-training step of the exported train.py: the generator's forward, the target pyramid, the
-file's loss, backward and Adam.
-Usage: torch_bench.py EXPORT_DIR HxW [RUNS] [--train] [--batch N]. Prints one JSON object."""
+median of RUNS after --warmup untimed runs, default 1): the forward under torch.no_grad,
+and with --train one training step of the exported train.py: the generator's forward, the
+target pyramid, the file's loss, backward and Adam.
+Usage: torch_bench.py EXPORT_DIR HxW [RUNS] [--train] [--batch N] [--warmup N]. Prints one JSON object."""
 import argparse, json, os, statistics, sys, time
 import torch
 
@@ -12,6 +12,7 @@ ap.add_argument('size')
 ap.add_argument('runs', nargs='?', type=int, default=3)
 ap.add_argument('--train', action='store_true')
 ap.add_argument('--batch', type=int, default=1)
+ap.add_argument('--warmup', type=int, default=1)
 args = ap.parse_args()
 sys.path.insert(0, args.export_dir)
 import model as M
@@ -22,7 +23,8 @@ torch.manual_seed(0)
 
 
 def timed(fn):
-    fn()
+    for _ in range(args.warmup):
+        fn()
     times = []
     for _ in range(args.runs):
         t = time.perf_counter()
