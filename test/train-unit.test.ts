@@ -150,13 +150,16 @@ describe('weight averaging (average: ema(decay))', () => {
     const trainer = new Trainer(averaged(decay), 5);
     const expected = values(trainer.params); // the average starts at the initial weights
     const batch = data();
+    let afterFirst = 0;
     for (let i = 0; i < 6; i++) {
       trainer.trainStep(batch);
+      if (i === 0) afterFirst = tf.memory().numTensors;
       for (const [name, now] of values(trainer.params)) {
         const avg = expected.get(name)!;
         for (let j = 0; j < avg.length; j++) avg[j] = decay * avg[j] + (1 - decay) * now[j];
       }
     }
+    expect(tf.memory().numTensors).toBe(afterFirst); // the average's update frees what it makes
     const { params, slots } = trainer.checkpointContents();
     let farFromRaw = 0;
     for (const [name, avg] of expected) {
