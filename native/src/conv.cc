@@ -237,13 +237,18 @@ template <typename Plan>
 struct PlanCache {
   std::map<Key, std::unique_ptr<Plan>> plans;
 
-  template <typename... Args>
-  Plan& get(const Key& key, Args&&... args) {
+  /** The plan of `key`, made by `make()` (a std::unique_ptr<Plan>) on its first use. */
+  template <typename Make>
+  Plan& getOrMake(const Key& key, Make make) {
     auto found = plans.find(key);
     if (found != plans.end()) return *found->second;
     if (plans.size() >= kMaxPlans) plans.clear();
-    auto plan = std::make_unique<Plan>(std::forward<Args>(args)...);
-    return *plans.emplace(key, std::move(plan)).first->second;
+    return *plans.emplace(key, make()).first->second;
+  }
+
+  template <typename... Args>
+  Plan& get(const Key& key, Args&&... args) {
+    return getOrMake(key, [&] { return std::make_unique<Plan>(std::forward<Args>(args)...); });
   }
 };
 
@@ -402,17 +407,13 @@ std::string layoutSetting() {
   return value ? value : "auto";
 }
 
-/** The backward-weights plan of a shape, made on its first call. Which activation layout is
+/** A new backward-weights plan for a shape, made on its first call. Which activation layout is
  *  faster depends on the channel counts and the CPU (AVX-512, 2 cores: for 16 channels the
  *  blocked layout with its reorders took 0.69x the time of NHWC; for 32 and 64 channels
  *  NHWC 0.8-0.9x the blocked one), so in "auto" mode each candidate (NHWC where oneDNN has a
  *  direct kernel for it, and oneDNN's own blocked layout) runs four times on the call's own
  *  data, and the best of its last three runs decides. The chosen plan then computes the call's result. */
-BackwardWeightsPlan& backwardWeightsPlan(const Geometry& g, float* x, float* dy, float* dw, float* db) {
-  Key key = g.key();
-  key.push_back(db != nullptr);
-  auto found = backwardWeightsPlans.plans.find(key);
-  if (found != backwardWeightsPlans.plans.end()) return *found->second;
+std::unique_ptr<BackwardWeightsPlan> tunedBackwardWeightsPlan(const Geometry& g, float* x, float* dy, float* dw, float* db) {
   const std::string setting = layoutSetting();
   std::vector<std::unique_ptr<BackwardWeightsPlan>> candidates;
   if (setting != "blocked") {
@@ -441,8 +442,7 @@ BackwardWeightsPlan& backwardWeightsPlan(const Geometry& g, float* x, float* dy,
       if (i == 0 || seconds < fastest) fastest = seconds, best = i;
     }
   }
-  if (backwardWeightsPlans.plans.size() >= kMaxPlans) backwardWeightsPlans.plans.clear();
-  return *backwardWeightsPlans.plans.emplace(key, std::move(candidates[best])).first->second;
+  return std::move(candidates[best]);
 }
 
 }  // namespace
@@ -456,7 +456,10 @@ Napi::Value convBackwardWeights(const Napi::CallbackInfo& info) {
     float* dy = floatData(info[1], g.dstSize(), "dy");
     float* dw = floatData(info[2], g.weightsSize(), "dw");
     float* db = optionalFloatData(info[3], g.oc, "db");
-    runBackwardWeights(backwardWeightsPlan(g, x, dy, dw, db), g, x, dy, dw, db);
+    Key key = g.key();
+    key.push_back(db != nullptr);
+    BackwardWeightsPlan& plan = backwardWeightsPlans.getOrMake(key, [&] { return tunedBackwardWeightsPlan(g, x, dy, dw, db); });
+    runBackwardWeights(plan, g, x, dy, dw, db);
   });
 }
 
