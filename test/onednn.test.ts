@@ -339,6 +339,9 @@ describe('elementwise kernels', () => {
         ...tf.split(x, [1, 1, 3], 1),
         ...tf.split(x, 2, 0),
         ...tf.split(tensor([9], 25), [2, 7]),
+        // Above the addon's threshold for two threads (2^16 elements): rows split between them.
+        ...tf.split(tensor([1, 48, 64, 48], 38), [16, 32], 3),
+        tf.slice(tensor([3, 200, 300], 39), [1, 17, 0], [2, 150, 300]), // two partial axes: JavaScript
       ];
     }, false);
   });
@@ -364,6 +367,7 @@ describe('elementwise kernels', () => {
         tf.concat([x, x], 0),
         tf.concat([tensor([30, 100], 33), tensor([30, 3], 34)], -1),
         tf.concat([tensor([4], 35)], 0),
+        tf.concat([tensor([1, 48, 64, 16], 36), tensor([1, 48, 64, 32], 37)], 3), // two threads
       ];
     }, false);
   });

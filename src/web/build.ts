@@ -5,7 +5,9 @@
 // `netc web` runs buildPage() itself when dist/web is missing.
 // TensorFlow.js: the runtime imports the union package '@tensorflow/tfjs' (src/runtime/tf.ts);
 // the page aliases it to tfjs-core with the CPU and WebGL backends (src/web/page/tfjs.ts),
-// which is all inference needs: 0.63 MB instead of 0.99 MB minified.
+// which is all inference needs: 0.63 MB instead of 0.99 MB minified. In Node that file loads
+// tfjs with require (faster); the page bundles src/web/page/tf.ts in its place.
+import type { Plugin } from 'esbuild';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,17 @@ export interface PageBuild {
   sizes: Record<string, number>;
   /** Project files in the bundle (relative paths), from esbuild's metafile. */
   inputs: string[];
+}
+
+/** An esbuild plugin that bundles `replacement` wherever a module imports `file` (the
+ *  compiled name, .js, that the TypeScript sources import). */
+function pageModule(file: string, replacement: string): Plugin {
+  return {
+    name: 'page-module',
+    setup(build) {
+      build.onResolve({ filter: /\.js$/ }, (args) => (path.resolve(args.resolveDir, args.path) === file ? { path: replacement } : undefined));
+    },
+  };
 }
 
 export async function buildPage(root = projectRoot()): Promise<PageBuild> {
@@ -36,6 +49,7 @@ export async function buildPage(root = projectRoot()): Promise<PageBuild> {
     metafile: true,
     logLevel: 'silent',
     alias: { '@tensorflow/tfjs': './src/web/page/tfjs.ts' },
+    plugins: [pageModule(path.join(root, 'src/runtime/tf.js'), path.join(page, 'tf.ts'))],
     // grammar/parser.ts reads this flag (tests validate the grammar; the page never does).
     define: { 'process.env.NETC_VALIDATE_GRAMMAR': '"0"', 'process.env.NODE_ENV': '"production"' },
   });

@@ -36,6 +36,9 @@ export interface OneDnnAddon {
   unary(op: Unary, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out = scale * sum of x over the axes marked in `reduced`. */
   reduceSum(x: Float32Array, shape: number[], reduced: boolean[], out: Float32Array, scale: number): void;
+  /** Row r's `count` floats from src[srcOffset + r * srcStride] to dst[dstOffset + r * dstStride]
+   *  (concat and one-axis slices). */
+  copyRows(src: Float32Array, dst: Float32Array, rows: [number, number, number, number, number, number]): void;
   /** One Adam update into pOut, mOut, vOut (fused-kernels.ts's FUSED_ADAM). */
   adam(
     p: Float32Array,
