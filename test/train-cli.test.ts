@@ -198,4 +198,30 @@ describe('netc train', () => {
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('--init starts a new run and --resume continues one');
   });
+
+  it('--init grows a model: a deeper generator takes the shallower one\'s weights by name, and its new blocks start as a fresh run of it does; a shallower one is refused', async () => {
+    const tiny = (blocks: number) => [...TINY.slice(2), '--set', `blocks=${blocks}`, '--backend', 'cpu'];
+    const source = path.join(dirs.tmp, 'grow-source');
+    await train(OFFICIAL_MODEL, source, [...tiny(1), '--steps', '3']);
+    const grown = path.join(dirs.tmp, 'grow-deeper');
+    const r = await train(OFFICIAL_MODEL, grown, [...tiny(2), '--set', 'lr=1e-12', '--steps', '1', '--init', source, '--seed', '7']);
+    expect(r.stderr).toMatch(/netc: \d+ of \d+ parameters are not in it and start from the model's initialization/);
+    const fresh = path.join(dirs.tmp, 'grow-fresh');
+    await train(OFFICIAL_MODEL, fresh, [...tiny(2), '--set', 'lr=1e-12', '--steps', '1', '--seed', '7']);
+    const [before, after, reference] = await Promise.all([source, grown, fresh].map((dir) => readCheckpoint(dir)));
+    let copied = 0, added = 0;
+    for (const [name, { data }] of after.params) {
+      const expected = before.params.get(name) ?? reference.params.get(name)!;
+      if (before.params.has(name)) copied++;
+      else added++;
+      expect(Math.max(...data.map((v, i) => Math.abs(v - expected.data[i]))), name).toBeLessThan(1e-9);
+    }
+    expect(copied).toBe(before.params.size);
+    expect(added).toBeGreaterThan(0);
+
+    const shallower = await runCli(['train', OFFICIAL_MODEL, '--data', dirs.data, '--out', path.join(dirs.tmp, 'grow-shallower'), ...tiny(1), '--steps', '1', '--init', grown]);
+    expect(shallower.code).toBe(1);
+    expect(shallower.stderr).toContain('does not fit');
+    expect(shallower.stderr).toContain('unexpected: ');
+  });
 });

@@ -21,10 +21,11 @@ import { collectSet, compileForCli, integerOption } from './options.js';
 import { onStopSignals } from './signals.js';
 
 /** The checkpoint to resume from (or, --init, to start from), its generator checked against
- *  the model before its weights are read. */
-function loadCheckpointChecked(program: Program, weightsPath: string): Promise<Checkpoint> {
+ *  the model before its weights are read. `grow` (--init): the model may add parameters to
+ *  the checkpoint's (more blocks); those start from the model's initialization. */
+function loadCheckpointChecked(program: Program, weightsPath: string, grow = false): Promise<Checkpoint> {
   const describe = (mismatches: string[], _meta: CheckpointMeta, dir: string) => `${dir}: does not fit ${program.file}:\n  ${listLines(mismatches)}`;
-  return readCheckpoint(weightsPath, { expect: { params: listParams(program.models[program.generator]), describe } });
+  return readCheckpoint(weightsPath, { expect: { params: listParams(program.models[program.generator]), describe, allowMissing: grow } });
 }
 
 interface TrainFlags {
@@ -114,7 +115,7 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', 'train until this many updates (default: the declared iterations; the lr schedule stays as declared)', integerOption('--steps', { min: 1 }))
     .option('--backend <name>', `one of ${BACKEND_NAMES.join(', ')} (default: cpu)`)
     .option('--resume', 'continue the run in --out from its latest checkpoint, exactly')
-    .option('--init <weights>', 'start from these weights (a checkpoint or run directory of the same generator; e.g. weights/deblur-lite) instead of random ones: fine-tuning, with a fresh optimizer at step 0')
+    .option('--init <weights>', 'start from these weights (a checkpoint or run directory of the same generator, or of one with fewer blocks; e.g. weights/deblur-lite) instead of random ones: fine-tuning, with a fresh optimizer at step 0; parameters they lack start from the file\'s initialization')
     .option('--seed <n>', 'seed of the initial weights and of the data order/augmentation', integerOption('--seed', { max: 2 ** 32 - 1 }), 1)
     .option('--checkpoint-every <n>', 'steps between checkpoints (default: checkpoint_every, else 1000); one is always written at the end', integerOption('--checkpoint-every'))
     .option('--keep <k>', 'checkpoints kept (the newest)', integerOption('--keep', { min: 1 }), 3)
@@ -132,7 +133,7 @@ export function registerTrain(program: Command): void {
       const set = saved ? resumeSet(saved.model.netc, flags.set) : (flags.set ?? {});
       const compiled = compileAtPatch(file, set, saved && path.join(saved.dir, 'model.json'));
       const resumeFrom = saved ? await loadCheckpointChecked(compiled, flags.out!) : undefined;
-      const initFrom = flags.init ? await loadCheckpointChecked(compiled, flags.init) : undefined;
+      const initFrom = flags.init ? await loadCheckpointChecked(compiled, flags.init, true) : undefined;
       const train = compiled.train!;
       const dataRoot = flags.data ?? (train.data?.root === undefined ? undefined : path.resolve(path.dirname(file), train.data.root));
       if (!dataRoot) throw new UserError(`${file}: no --data ROOT and no data: setting in the train section`);

@@ -51,13 +51,16 @@ function atLeast(args: Record<string, unknown>, min: number, ...keys: string[]):
 
 /** Layers: used as chain stages (`x -> conv(64, 5) -> relu`). */
 const LAYERS = {
-  conv: layer('2-D convolution; pad defaults to kernel // 2 (PyTorch default_conv)', [
+  conv: layer('2-D convolution; pad defaults to kernel // 2 (PyTorch default_conv); init = zeros starts it at 0', [
     req('filters', 'int'), req('kernel', 'int'), opt('stride', 'int', 1),
     opt('pad', 'int', (a: Record<string, unknown>) => Math.floor((a.kernel as number) / 2)), opt('bias', 'bool', true),
+    { name: 'init', type: 'choice', default: 'kaiming', choices: ['kaiming', 'zeros'] },
   ], (a) => {
     const k = a.kernel as number, s = a.stride as number, p = a.pad as number;
-    return atLeast(a, 1, 'filters', 'kernel', 'stride') ?? atLeast(a, 0, 'pad') ??
-      { op: 'conv2d', attrs: { filters: a.filters, kernel: [k, k], stride: [s, s], pad: [p, p, p, p], bias: a.bias } };
+    return atLeast(a, 1, 'filters', 'kernel', 'stride') ?? atLeast(a, 0, 'pad') ?? {
+      op: 'conv2d',
+      attrs: { filters: a.filters, kernel: [k, k], stride: [s, s], pad: [p, p, p, p], bias: a.bias, ...(a.init === 'zeros' ? { zeroInit: true } : {}) },
+    };
   }),
   relu: layer('max(x, 0)', [], () => ({ op: 'relu', attrs: {} })),
   leaky_relu: layer('x if x > 0 else slope * x', [opt('slope', 'number', 0.2)], (a) => ({ op: 'leaky_relu', attrs: { alpha: a.slope } })),
@@ -101,6 +104,8 @@ const FUNCTIONS = {
   noise: fn('train', 'Gaussian noise on the blurry input', [req('sigma', 'any')]),
   normal: fn('train', 'a normal distribution N(mean, std^2)', [req('mean', 'number'), req('std', 'number')]),
   nearest: fn('choice', "upsample's mode: each pixel repeated"),
+  kaiming: fn('choice', "conv's init: PyTorch's default for Conv2d (weights kaiming_uniform(a = sqrt(5)), bias uniform), the default"),
+  zeros: fn('choice', "conv's init: weights and bias 0, e.g. the last conv of a residual branch, so that a new block starts as the identity"),
   bilinear: fn('choice', "upsample's mode: bilinear interpolation, PyTorch align_corners=False"),
   gopro: fn('train', 'a GOPRO-layout dataset root; blur_gamma = frames averaged in linear space (the paper, the official default)', [req('root', 'string'), opt('blur', 'string', 'blur_gamma')]),
 } satisfies Record<string, Signature>;

@@ -3,6 +3,7 @@
 //           gain = sqrt(2 / (1 + a^2)) = sqrt(1/3)  =>  b = 1 / sqrt(fan_in)
 //   bias:   U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 // fan_in = in_channels * kh * kw (conv) or in_features (dense), from the op table.
+// `conv(..., init = zeros)` starts both at 0 (nn.init.zeros_ in the PyTorch export).
 // The random numbers come from our own seeded generator (not tfjs's), so they are the same
 // on every backend and in exported files; each parameter's stream is seeded from (seed, full
 // name), so adding a layer does not change the initial values of the others. PyTorch's
@@ -31,6 +32,7 @@ function streamSeed(seed: number, name: string): number {
 /** The initial values of one parameter, `name` being its full name. */
 export function initialValues(param: Pick<ParamSpec, 'name' | 'shape' | 'init'>, seed: number): Float32Array {
   const size = param.shape.reduce((a, b) => a * b, 1);
+  if (param.init.kind === 'zeros') return new Float32Array(size);
   const bound = 1 / Math.sqrt(Math.max(1, param.init.fanIn));
   const random = mulberry32(streamSeed(seed, param.name));
   const values = new Float32Array(size);

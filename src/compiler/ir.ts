@@ -27,6 +27,8 @@ export interface Conv2dAttrs {
   /** Explicit zero padding [top, bottom, left, right]. */
   pad: [number, number, number, number];
   bias: boolean;
+  /** `init = zeros`: weights and bias start at 0 instead of PyTorch's default. */
+  zeroInit?: boolean;
   /** Set by the fusion pass: activation applied after conv (+ bias) (+ residual). */
   activation?: Activation;
   alpha?: number; // leaky_relu slope when activation is leaky_relu
@@ -77,7 +79,7 @@ export interface ParamSpec {
   shape: number[];
   /** PyTorch default initialization for the layer (kaiming_uniform(a=sqrt(5)) for weights,
    *  U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases). */
-  init: { kind: 'kaiming_uniform' | 'bias_uniform'; fanIn: number };
+  init: { kind: 'kaiming_uniform' | 'bias_uniform' | 'zeros'; fanIn: number };
 }
 
 export interface Node {

@@ -74,8 +74,9 @@ const conv2d: OpDef = {
   },
   params([x], a: Conv2dAttrs) {
     const fanIn = a.kernel[0] * a.kernel[1] * x[3];
-    const weight: ParamSpec = { name: 'weight', shape: [a.kernel[0], a.kernel[1], x[3], a.filters], init: { kind: 'kaiming_uniform', fanIn } };
-    return a.bias ? [weight, { name: 'bias', shape: [a.filters], init: { kind: 'bias_uniform', fanIn } }] : [weight];
+    const kind = (random: ParamSpec['init']['kind']) => (a.zeroInit ? 'zeros' : random);
+    const weight: ParamSpec = { name: 'weight', shape: [a.kernel[0], a.kernel[1], x[3], a.filters], init: { kind: kind('kaiming_uniform'), fanIn } };
+    return a.bias ? [weight, { name: 'bias', shape: [a.filters], init: { kind: kind('bias_uniform'), fanIn } }] : [weight];
   },
   flops([x], out, a: Conv2dAttrs) {
     return 2 * out[1] * out[2] * a.filters * a.kernel[0] * a.kernel[1] * x[3];

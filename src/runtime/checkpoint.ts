@@ -20,7 +20,7 @@ import { CHECKPOINT_OUTPUT, writeDirAtomic } from './fsutil.js';
 import { listParams, paramsFromArrays, type HostArray, type ParamInfo, type ParamMap } from './params.js';
 import { tf } from './tf.js';
 
-import { MODEL_JSON, OPTIMIZER_FILE, WEIGHTS_FILE, describeProgram, listLines, paramMismatches } from './checkpoint-format.js';
+import { MODEL_JSON, OPTIMIZER_FILE, WEIGHTS_FILE, describeProgram, listLines, MISSING, paramMismatches } from './checkpoint-format.js';
 
 export { CHECKPOINT_FORMAT, type CheckpointMeta };
 export { listLines, paramMismatches };
@@ -146,15 +146,21 @@ export async function readCheckpointManifest(weightsPath: string): Promise<{ dir
 
 export interface ReadCheckpointOptions {
   /** The parameters a model needs: a checkpoint whose weights differ in any name or shape
-   *  is refused (one UserError listing every mismatch) before its weights are read. */
-  expect?: { params: ParamInfo[]; describe: (mismatches: string[], meta: CheckpointMeta, dir: string) => string };
+   *  is refused (one UserError listing every mismatch) before its weights are read.
+   *  `allowMissing`: the model may have parameters the checkpoint lacks (a grown model
+   *  starting from a smaller one's weights), as long as it has some of them. */
+  expect?: { params: ParamInfo[]; describe: (mismatches: string[], meta: CheckpointMeta, dir: string) => string; allowMissing?: boolean };
 }
 
 /** Reads a checkpoint (or a run's latest); with `expect`, checked against a model first. */
 export async function readCheckpoint(weightsPath: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
   const { dir, model } = await readCheckpointManifest(weightsPath);
   if (options.expect) {
-    const mismatches = paramMismatches(options.expect.params, new Map(model.weightsManifest[0].weights.map((w) => [w.name, w])));
+    const found = new Map(model.weightsManifest[0].weights.map((w) => [w.name, w]));
+    let mismatches = paramMismatches(options.expect.params, found);
+    if (options.expect.allowMissing && options.expect.params.some((p) => found.has(p.name))) {
+      mismatches = mismatches.filter((line) => !line.startsWith(MISSING));
+    }
     if (mismatches.length > 0) throw new UserError(options.expect.describe(mismatches, model.netc, dir));
   }
   const groups: Map<string, HostArray>[] = [];

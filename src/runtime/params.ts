@@ -17,10 +17,12 @@ export interface HostArray {
   data: Float32Array;
 }
 
-/** The weight and bias of a conv2d or dense node (by init kind, falling back to order). */
+/** The weight and bias of a conv2d or dense node (ops.ts's 'weight' and 'bias', here under
+ *  their full names, e.g. 'ResBlock.0/ResBlock/conv1.weight'). */
 export function weightAndBias(node: Node): { weight: ParamSpec; bias?: ParamSpec } {
-  const weight = node.params.find((p) => p.init.kind === 'kaiming_uniform') ?? node.params[0];
-  const bias = node.params.find((p) => p.init.kind === 'bias_uniform' && p !== weight);
+  const named = (suffix: string) => node.params.find((p) => p.name.endsWith(`.${suffix}`));
+  const weight = named('weight');
+  const bias = named('bias');
   if (!weight) throw new Error(`node '${node.id}' (${node.op}) has no weight parameter`);
   return { weight, bias };
 }

@@ -36,7 +36,7 @@ const FUNCTIONS: Record<FunctionName, Evaluate> = {
     return POISON;
   },
   adam: setting, constant: setting, step: setting, cosine: setting, ema: setting, flip: setting, rot90: setting, permute_channels: setting, gopro: setting,
-  nearest: setting, bilinear: setting,
+  nearest: setting, bilinear: setting, kaiming: setting, zeros: setting,
 };
 
 export function call(el: Elaboration, e: CallExpr, ctx: EvalContext): Value {

@@ -75,7 +75,8 @@ function constructor(node: Node): string {
     const [kh, kw, cin, cout] = node.params[0].shape;
     const [t, b, l, r] = a.pad;
     const padding = t === b && l === r ? `(${t}, ${l})` : '0';
-    return `nn.Conv2d(${cin}, ${cout}, (${kh}, ${kw}), stride=(${a.stride[0]}, ${a.stride[1]}), padding=${padding}, bias=${a.bias ? 'True' : 'False'})`;
+    const conv = `nn.Conv2d(${cin}, ${cout}, (${kh}, ${kw}), stride=(${a.stride[0]}, ${a.stride[1]}), padding=${padding}, bias=${a.bias ? 'True' : 'False'})`;
+    return a.zeroInit ? `_zeroed(${conv})` : conv;
   }
   const a = node.attrs as unknown as DenseAttrs;
   const [inF, units] = node.params[0].shape;
@@ -146,6 +147,13 @@ def _place(root, path, module):
             root.add_module(part, nn.Module())
         root = root._modules[part]
     root.add_module(leaf, module)
+    return module
+
+
+def _zeroed(module):
+    """A layer declared with init = zeros: its parameters start at 0."""
+    for p in module.parameters():
+        nn.init.zeros_(p)
     return module
 
 

@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Program } from '../../compiler/ir.js';
 import { UserError } from '../../errors.js';
-import { checkpointMeta, runCheckpointDir, saveCheckpoint, type Checkpoint } from '../checkpoint.js';
+import { checkpointMeta, listLines, runCheckpointDir, saveCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { BatchLoader, type BatchLoaderState } from '../data/batches.js';
 import { PairDataset, type BlurKind } from '../data/dataset.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage } from '../deblur.js';
@@ -205,8 +205,11 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       throw new UserError(`${runDir}: already exists and is not empty (use --resume to continue that run, or another --out)`);
     }
     if (options.initFrom) {
-      trainer.initialize(options.initFrom.params);
+      const fresh = trainer.initialize(options.initFrom.params);
       message(`starting from the weights of ${options.initFrom.dir} (step ${options.initFrom.meta.step}); optimizer and step start fresh`);
+      if (fresh.length > 0) {
+        message(`${fresh.length} of ${trainer.params.size} parameters are not in it and start from the model's initialization: ${listLines(fresh, 8)}`);
+      }
     }
     await fs.mkdir(runDir, { recursive: true });
 

@@ -71,15 +71,23 @@ export function learningRate(train: TrainIR, index: number): number {
 
 /** Variables keyed by tfjs variable name -> parameter name (variableGrads keys by the former). */
 /** Sets every variable of `target` from saved arrays, names and shapes checked. */
-function assignArrays(target: ParamMap, lookup: (name: string) => HostArray | undefined, what: string): void {
+/** Assigns every variable of `target` its saved value; `skipMissing`: those without one
+ *  keep theirs (and are returned). */
+function assignArrays(target: ParamMap, lookup: (name: string) => HostArray | undefined, what: string, skipMissing = false): string[] {
+  const kept: string[] = [];
   for (const [name, variable] of target) {
     const saved = lookup(name);
+    if (!saved && skipMissing) {
+      kept.push(name);
+      continue;
+    }
     if (!saved) throw new UserError(`checkpoint has no ${what} '${name}'`);
     if (saved.shape.join(',') !== variable.shape.join(',')) throw new UserError(`checkpoint ${what} '${name}' has shape [${saved.shape}], the model needs [${variable.shape}]`);
     const value = tf.tensor(saved.data, saved.shape, 'float32');
     variable.assign(value);
     value.dispose();
   }
+  return kept;
 }
 
 function gradsByParam(params: ParamMap, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
@@ -233,10 +241,12 @@ export class Trainer {
   }
 
   /** Starts from trained generator weights (fine-tuning): the parameters only; the
-   *  optimizer, the step and any discriminator start fresh. */
-  initialize(params: Map<string, HostArray>): void {
-    assignArrays(this.params, (name) => params.get(name), 'parameter');
-    if (this.average) assignArrays(this.average, (name) => params.get(name), 'parameter');
+   *  optimizer, the step and any discriminator start fresh. Parameters `params` lacks (a
+   *  grown model) keep their initial values; their names are returned. */
+  initialize(params: Map<string, HostArray>): string[] {
+    const fresh = assignArrays(this.params, (name) => params.get(name), 'parameter', true);
+    if (this.average) assignArrays(this.average, (name) => params.get(name), 'parameter', true);
+    return fresh;
   }
 
   dispose(): void {
