@@ -1,6 +1,6 @@
 // `npm run diagrams`: railroad syntax diagrams of the grammar into grammar/diagrams.html,
 // self-contained (Chevrotain's scripts and CSS inlined) so it opens offline.
-import { createSyntaxDiagramsCode } from 'chevrotain';
+import { createSyntaxDiagramsCode } from './chevrotain.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';

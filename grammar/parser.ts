@@ -2,7 +2,7 @@
 //   + -   then   ->   then   * /   then unary -   then postfix ([i], `x N`)   then primaries.
 // So `conv(c, k) -> relu -> conv(c, k) + input` is (conv -> relu -> conv) + input, and
 // `blur * 255 - 127.5` is arithmetic as usual.
-import { CstParser, EOF, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, EOF, type IToken, type TokenType } from './chevrotain.js';
 import * as T from './tokens.js';
 
 /** Chevrotain's default messages name token types; these read as the language's words. */
