@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Augmentation } from '../src/compiler/ir.js';
 import { UserError } from '../src/errors.js';
-import { BatchLoader, addNoise, cropAndOrient, scaleSaturation } from '../src/runtime/data/batches.js';
+import { BatchLoader, addNoise, cropAndOrient, planSample, scaleSaturation, shakeCrop } from '../src/runtime/data/batches.js';
+import { randomKernel } from '../src/runtime/data/kernels.js';
 import { PairDataset } from '../src/runtime/data/dataset.js';
 import { Rng } from '../src/runtime/data/rng.js';
 import { synthesize } from '../src/runtime/data/synth.js';
@@ -21,6 +22,7 @@ const ALL: Augmentation[] = [
   { kind: 'permute_channels' },
   { kind: 'saturation', low: 0.5, high: 1.5 },
   { kind: 'noise', sigmaMean: 0, sigmaStd: 2 / 255 },
+  { kind: 'shake', minLength: 3, maxLength: 16 },
 ];
 
 let root: string;
@@ -227,6 +229,47 @@ describe('BatchLoader', () => {
     const ds = await PairDataset.open(root, 'train', 'blur_gamma');
     const loader = new BatchLoader(ds, { ...options, patch: 136 });
     await expect(loader.next()).rejects.toThrow(/240x135 is smaller than the training patch 136x136/);
+  });
+
+  it('shake makes each blurry crop anew: the sharp crop convolved with a fresh kernel in linear light, sensor noise aside', async () => {
+    const ds = await PairDataset.open(root, 'train', 'blur_gamma');
+    const frame = (await ds.load(0)).sharp;
+    const patch = 24;
+    let kernels = 0;
+    for (let sample = 0; sample < 6; sample++) {
+      const plan = planSample(new Rng(100 + sample), ds.size, [{ kind: 'shake', minLength: 4, maxLength: 12 }]);
+      plan.shake!.linear = true;
+      const kernel = randomKernel(new Rng(plan.shake!.seed), { minLength: 4, maxLength: 12 }); // what the plan's seed draws first
+      const side = patch + kernel.size - 1;
+      const top = Math.floor(plan.top * (frame.height - side + 1));
+      const left = Math.floor(plan.left * (frame.width - side + 1));
+      const made = shakeCrop(frame, patch, plan);
+      // Direct convolution here: out(y, x) = sum_(v, u) k[v][u] * lin(in(y + size-1 - v, x + size-1 - u)), gamma 2.2.
+      const lin = (v: number) => (v / 255) ** 2.2;
+      let blurError = 0, sharpError = 0, blurVsSharp = 0;
+      for (let y = 0; y < patch; y++) for (let x = 0; x < patch; x++) for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let v = 0; v < kernel.size; v++) for (let u = 0; u < kernel.size; u++) {
+          sum += kernel.weights[v * kernel.size + u] * lin(frame.data[((top + y + kernel.size - 1 - v) * frame.width + left + x + kernel.size - 1 - u) * 3 + c]);
+        }
+        const expected = 255 * sum ** (1 / 2.2);
+        const i = (y * patch + x) * 3 + c;
+        const half = (kernel.size - 1) / 2;
+        blurError += Math.abs(made.blur.data[i] - expected);
+        sharpError += Math.abs(made.sharp.data[i] - frame.data[((top + y + half) * frame.width + left + x + half) * 3 + c]);
+        blurVsSharp += Math.abs(made.blur.data[i] - made.sharp.data[i]);
+      }
+      const n = patch * patch * 3;
+      expect(sharpError).toBe(0); // the sharp crop is the frame's, centred where the kernel is
+      expect(blurError / n).toBeLessThan(4); // levels of 255: the sensor noise (sigma <= 0.02 in linear light) only
+      expect(blurVsSharp / n).toBeGreaterThan(blurError / n);
+      expect(made.blur.width).toBe(patch);
+      kernels += kernel.size;
+    }
+    expect(kernels).toBeGreaterThan(6 * 5); // real kernels, not single taps
+    const tiny = { width: 20, height: 20, data: new Uint8Array(20 * 20 * 3) };
+    const plan = planSample(new Rng(1), 1, [{ kind: 'shake', minLength: 30, maxLength: 30 }]);
+    expect(() => shakeCrop(tiny, 16, plan)).toThrow(/a 20x20 image is too small for 16x16 crops blurred by shake kernels of \d+x\d+/);
   });
 
   it('keeps the noise on the blurry input only', async () => {

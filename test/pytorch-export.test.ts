@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { torchLayout, toTorchValues } from '../src/compiler/emit/torch-layout.js';
 import type { Program } from '../src/compiler/ir.js';
 import { initBackend } from '../src/runtime/backends/index.js';
+import { randomKernel } from '../src/runtime/data/kernels.js';
+import { Rng } from '../src/runtime/data/rng.js';
 import { learningRate } from '../src/runtime/train/trainer.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { createParams, disposeParams, listParams } from '../src/runtime/params.js';
@@ -144,6 +146,30 @@ describe('PyTorch export: train.py with torchrun, and back through netc import',
     expect(losses.length).toBe(20);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-5))).toBeLessThan(0.7 * mean(losses.slice(0, 5)));
+  });
+
+  it("augment shake in train.py: it trains, and its kernels are netc's (each sums to 1, odd sides, the same distribution of sizes)", () => {
+    const source = readFileSync(model('deblur-lite.net'), 'utf8').replace(/^( *)augment:.*$/m, '$1augment:   flip, shake(3, 12)');
+    const file = path.join(tmp(), 'lite-shake.net');
+    writeFileSync(file, source);
+    const dir = exportTo(file, { feats: 8, blocks: 1, patch: 32, batch: 2 });
+    const run = path.join(tmp(), 'run');
+    execFileSync(PYTHON, [path.join(dir, 'train.py'), '--data', data, '--out', run, '--steps', '3'], { encoding: 'utf8' });
+    expect(readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').filter((l) => 'loss' in JSON.parse(l))).toHaveLength(3);
+    const check = `import sys, json, numpy as np
+sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[:1]
+import train
+ks = train.shake_kernels(np.random.default_rng(5), 400, 3, 12)
+print(json.dumps({'sums': max(abs(k.sum() - 1) for k in ks), 'odd': all(k.shape[0] % 2 == 1 and k.shape[0] == k.shape[1] for k in ks), 'sizes': [int(k.shape[0]) for k in ks]}))`;
+    const python = JSON.parse(execFileSync(PYTHON, ['-c', check, dir], { encoding: 'utf8' })) as { sums: number; odd: boolean; sizes: number[] };
+    expect(python.sums).toBeLessThan(1e-9);
+    expect(python.odd).toBe(true);
+    const rng = new Rng(5);
+    const netcSizes = Array.from({ length: 400 }, () => randomKernel(rng, { minLength: 3, maxLength: 12 }).size);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // 400 draws each: the means of two samples of one distribution agree within a few percent
+    expect(Math.abs(mean(python.sizes) - mean(netcSizes)) / mean(netcSizes)).toBeLessThan(0.06);
+    expect(Math.max(...python.sizes)).toBeLessThanOrEqual(2 * (Math.ceil(2 * 12) + 1) + 1);
   });
 
   it('one DDP step on 2 processes gives the gradients of one process on the whole batch (1e-5)', () => {

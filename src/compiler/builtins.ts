@@ -102,6 +102,7 @@ const FUNCTIONS = {
   permute_channels: fn('train', 'random RGB channel permutation'),
   saturation: fn('train', 'saturation x U[low, high] in HSV', [req('low', 'number'), req('high', 'number')]),
   noise: fn('train', 'Gaussian noise on the blurry input', [req('sigma', 'any')]),
+  shake: fn('train', 'make each blurry crop anew from its sharp crop: a fresh random camera-shake kernel (path length min..max px) in linear light with sensor noise, as netc synth --kernels (the stored blurry images are not used)', [opt('min', 'number', 3), opt('max', 'number', 16)]),
   normal: fn('train', 'a normal distribution N(mean, std^2)', [req('mean', 'number'), req('std', 'number')]),
   nearest: fn('choice', "upsample's mode: each pixel repeated"),
   kaiming: fn('choice', "conv's init: PyTorch's default for Conv2d (weights kaiming_uniform(a = sqrt(5)), bias uniform), the default"),

@@ -153,7 +153,10 @@ export type Augmentation =
   | { kind: 'permute_channels' }
   | { kind: 'saturation'; low: number; high: number }
   /** Gaussian noise on the blurry input; its sigma is drawn from N(mean, std^2). */
-  | { kind: 'noise'; sigmaMean: number; sigmaStd: number };
+  | { kind: 'noise'; sigmaMean: number; sigmaStd: number }
+  /** The blurry crop made anew from the sharp one: a fresh camera-shake kernel of path
+   *  length in [minLength, maxLength] pixels per crop, in linear light, with sensor noise. */
+  | { kind: 'shake'; minLength: number; maxLength: number };
 
 export interface TrainIR {
   patch: number;

@@ -19,6 +19,9 @@ export const LIMITS = {
   /** Expressions evaluated while elaborating one file (a catch-all for nested loops and
    *  reductions that create no layers). */
   evaluationSteps: 1_000_000,
+  /** `shake(min, max)`: path length in pixels (a kernel up to ~2x this wide, blurred per
+   *  crop in JavaScript while training; `netc synth --length` allows 256 for stored pairs). */
+  shakeLength: 64,
 } as const;
 
 /** Elements of a shape, or Infinity when it overflows a safe integer. */

@@ -61,7 +61,21 @@ const cases: { name: string; source: string; options?: { input?: [number, number
     name: "bad augmentation",
     source: "model G(blur: rgb) {\n  output blur\n}\npatch = 8\nbatch = 1\niterations = 2\ntrain {\n  augment: flip, relu\n}\n",
     expected: [
-      { message: "augment: 'relu' is not an augmentation (flip, rot90, permute_channels, saturation, noise)", line: 8, column: 18 },
+      { message: "augment: 'relu' is not an augmentation (flip, rot90, permute_channels, saturation, noise, shake)", line: 8, column: 18 },
+    ],
+  },
+  {
+    name: "shake shorter than a pixel",
+    source: "model G(blur: rgb) {\n  output blur\n}\npatch = 8\nbatch = 1\niterations = 2\ntrain {\n  augment: flip, shake(0, 16)\n}\n",
+    expected: [
+      { message: 'shake: expected 1 <= min <= max <= 64 pixels, got min 0, max 16', line: 8, column: 18 },
+    ],
+  },
+  {
+    name: "shake min above max",
+    source: "model G(blur: rgb) {\n  output blur\n}\npatch = 8\nbatch = 1\niterations = 2\ntrain {\n  augment: shake(max = 2)\n}\n",
+    expected: [
+      { message: 'shake: expected 1 <= min <= max <= 64 pixels, got min 3, max 2', line: 8, column: 12 },
     ],
   },
   {

@@ -28,6 +28,12 @@ const FUNCTIONS: Record<FunctionName, Evaluate> = {
   gan: (el, args, e) => gan(el, args, e),
   normal: (_el, args) => ({ kind: 'distribution', mean: args.mean as number, std: args.std as number }),
   saturation: (_el, args) => ({ kind: 'augment', augment: { kind: 'saturation', low: args.low as number, high: args.high as number } }),
+  shake(el, args, e) {
+    const min = args.min as number, max = args.max as number;
+    if (min >= 1 && max >= min && max <= LIMITS.shakeLength) return { kind: 'augment', augment: { kind: 'shake', minLength: min, maxLength: max } };
+    el.report.error(`shake: expected 1 <= min <= max <= ${LIMITS.shakeLength} pixels, got min ${min}, max ${max}`, e.loc);
+    return POISON;
+  },
   noise(el, args, e) {
     const sigma = args.sigma as Value;
     if (sigma.kind === 'number') return { kind: 'augment', augment: { kind: 'noise', sigmaMean: sigma.value, sigmaStd: 0 } };

@@ -71,7 +71,7 @@ export function lowerTrain(el: Elaboration, decl: Extract<Declaration, { kind: '
         values.forEach((a, i) => {
           if (a.kind === 'augment') train.augment.push(a.augment);
           else if (a.kind === 'builtin' && AUGMENTATIONS_WITHOUT_ARGUMENTS.includes(a.name)) train.augment.push({ kind: a.name as 'flip' });
-          else el.report.error(`augment: '${s.values[i].kind === 'name' || s.values[i].kind === 'call' ? sourceText(el.doc, s.values[i].loc) : describe(a)}' is not an augmentation (flip, rot90, permute_channels, saturation, noise)`, s.values[i].loc);
+          else el.report.error(`augment: '${s.values[i].kind === 'name' || s.values[i].kind === 'call' ? sourceText(el.doc, s.values[i].loc) : describe(a)}' is not an augmentation (flip, rot90, permute_channels, saturation, noise, shake)`, s.values[i].loc);
         });
         break;
       case 'data':

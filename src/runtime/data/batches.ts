@@ -7,6 +7,10 @@
 //   permute_channels: a uniformly random permutation of R, G, B
 //   saturation(a, b): HSV saturation times f ~ U(a, b), then clip to [0, 1]
 //   noise(m, s):      blurry only: + N(0, sigma^2) per value, sigma = |N(m, s^2)|, clip [0, 1]
+//   shake(min, max):  first of all, the blurry crop is made anew from the sharp image: a
+//                     fresh camera-shake kernel per crop (kernels.ts, path length in
+//                     [min, max] px), in linear light unless the data is `blur`, with sensor
+//                     noise as `netc synth --kernels` adds; the stored blurry image is unused
 // The same geometry, permutation and saturation apply to the blurry and the sharp crop.
 //
 // Reproducibility: every random decision of a batch is drawn from one seeded Rng, in a fixed
@@ -23,7 +27,9 @@ import { UserError } from '../../errors.js';
 import type { Augmentation } from '../../compiler/ir.js';
 import type { Rgb8Image } from '../metrics.js';
 import type { Pair, PairDataset } from './dataset.js';
+import { SENSOR_NOISE, blurImage, randomKernel } from './kernels.js';
 import { Rng, type RngState } from './rng.js';
+import { DEFAULT_GAMMA } from './synth.js';
 import { AssembleWorkers } from './worker-pool.js';
 
 export interface Batch {
@@ -62,6 +68,9 @@ export interface SamplePlan {
   saturation?: number;
   noiseSigma?: number;
   noiseSeed: number;
+  /** shake: the kernel's settings and the seed of its Rng (kernel, then noise). `linear`:
+   *  blur in linear light (the dataset's blur_gamma) or average the stored values (blur). */
+  shake?: { seed: number; minLength: number; maxLength: number; linear: boolean };
 }
 
 export function planSample(rng: Rng, size: number, augment: Augmentation[]): SamplePlan {
@@ -92,6 +101,9 @@ export function planSample(rng: Rng, size: number, augment: Augmentation[]): Sam
         break;
       case 'noise':
         plan.noiseSigma = Math.abs(a.sigmaMean + a.sigmaStd * rng.normal());
+        break;
+      case 'shake':
+        plan.shake = { seed: rng.nextUint32(), minLength: a.minLength, maxLength: a.maxLength, linear: true };
         break;
     }
   }
@@ -136,6 +148,25 @@ export function addNoise(data: Float32Array, sigma: number, rng: Rng, start = 0,
   }
 }
 
+/** A pair made anew for a shake plan: the sharp image's `patch` x `patch` crop at the plan's
+ *  position (within the room the kernel leaves at the borders) and its blurred copy. */
+export function shakeCrop(sharp: Rgb8Image, patch: number, plan: SamplePlan): { blur: Rgb8Image; sharp: Rgb8Image } {
+  const shake = plan.shake!;
+  const rng = new Rng(shake.seed);
+  const kernel = randomKernel(rng, { minLength: shake.minLength, maxLength: shake.maxLength });
+  const side = patch + kernel.size - 1; // blurImage keeps the region where the kernel sees real pixels
+  if (sharp.width < side || sharp.height < side) {
+    throw new UserError(`a ${sharp.width}x${sharp.height} image is too small for ${patch}x${patch} crops blurred by shake kernels of ${kernel.size}x${kernel.size}; use smaller shake lengths or patches`);
+  }
+  const top = Math.floor(plan.top * (sharp.height - side + 1));
+  const left = Math.floor(plan.left * (sharp.width - side + 1));
+  const region = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++) region.set(sharp.data.subarray(((top + y) * sharp.width + left) * 3, ((top + y) * sharp.width + left + side) * 3), y * side * 3);
+  const noise = { gain: SENSOR_NOISE.gain * rng.uniform(), read: SENSOR_NOISE.read * rng.uniform() };
+  const pair = blurImage(region, side, side, kernel, DEFAULT_GAMMA, noise, rng);
+  return { blur: { width: patch, height: patch, data: shake.linear ? pair.blurGamma : pair.blur }, sharp: { width: patch, height: patch, data: pair.sharp } };
+}
+
 /** Executes the plans: crops, orients and augments each planned sample into one batch. */
 export async function assembleBatch(plans: SamplePlan[], patch: number, load: (index: number) => Promise<Pair>): Promise<Batch> {
   const n = plans.length;
@@ -148,10 +179,16 @@ export async function assembleBatch(plans: SamplePlan[], patch: number, load: (i
     if (width < patch || height < patch) {
       throw new UserError(`${pair.entry.blur}: ${width}x${height} is smaller than the training patch ${patch}x${patch}`);
     }
-    const top = Math.floor(plan.top * (height - patch + 1));
-    const left = Math.floor(plan.left * (width - patch + 1));
-    cropAndOrient(pair.blur, top, left, patch, plan, blur, i * size);
-    cropAndOrient(pair.sharp, top, left, patch, plan, sharp, i * size);
+    if (plan.shake) {
+      const made = shakeCrop(pair.sharp, patch, plan);
+      cropAndOrient(made.blur, 0, 0, patch, plan, blur, i * size);
+      cropAndOrient(made.sharp, 0, 0, patch, plan, sharp, i * size);
+    } else {
+      const top = Math.floor(plan.top * (height - patch + 1));
+      const left = Math.floor(plan.left * (width - patch + 1));
+      cropAndOrient(pair.blur, top, left, patch, plan, blur, i * size);
+      cropAndOrient(pair.sharp, top, left, patch, plan, sharp, i * size);
+    }
     if (plan.saturation !== undefined) {
       scaleSaturation(blur, plan.saturation, i * size, (i + 1) * size);
       scaleSaturation(sharp, plan.saturation, i * size, (i + 1) * size);
@@ -214,6 +251,7 @@ export class BatchLoader {
   private plan(): Planned {
     const state = this.rng.getState();
     const plans = Array.from({ length: this.options.batch }, () => planSample(this.rng, this.dataset.size, this.options.augment));
+    for (const p of plans) if (p.shake) p.shake.linear = this.dataset.blurKind === 'blur_gamma';
     const { patch } = this.options;
     const batch = this.workers ? this.workers.assemble(plans, patch) : assembleBatch(plans, patch, (index) => this.dataset.load(index));
     batch.catch(() => {}); // a prefetched batch's error surfaces when it is asked for

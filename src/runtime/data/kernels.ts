@@ -148,6 +148,10 @@ export interface BlurredPair {
   sharp: Uint8Array;
 }
 
+/** The largest sensor noise drawn per pair (each setting uniform in [0, this]): `netc synth
+ *  --kernels`' defaults, and the `shake` augmentation's. */
+export const SENSOR_NOISE: NoiseSettings = { gain: 4e-4, read: 2e-3 };
+
 export interface NoiseSettings {
   /** Poisson part: variance = gain * linear value. */
   gain: number;

@@ -12,7 +12,7 @@ import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
 import { claimDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, fromUint8, readImage, toUint8 } from '../image.js';
-import { blurImage, randomKernel, type Kernel } from './kernels.js';
+import { SENSOR_NOISE, blurImage, randomKernel, type Kernel } from './kernels.js';
 import { checkHeldOut, recordSequence, sha256File, type SequenceRecord } from './manifest.js';
 import { Rng } from './rng.js';
 import { DEFAULT_GAMMA, listFrames } from './synth.js';
@@ -48,7 +48,7 @@ export interface KernelSynthOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const KERNEL_DEFAULTS = { count: 4, minLength: 3, maxLength: 32, noiseGain: 4e-4, noiseRead: 2e-3 };
+export const KERNEL_DEFAULTS = { count: 4, minLength: 3, maxLength: 32, noiseGain: SENSOR_NOISE.gain, noiseRead: SENSOR_NOISE.read };
 
 /** FNV-1a of a name, mixed with the seed: each source's own stream. */
 function streamSeed(seed: number, name: string): number {
