@@ -6,9 +6,9 @@ import { expectDiagnostics, type Expected } from '../helpers/diagnostics.js';
 const cases: { name: string; source: string; options?: { input?: [number, number] }; expected: Expected[] }[] = [
   {
     name: "too many args",
-    source: "model G(blur: rgb) {\n  output blur -> conv(3, 5, 1, 2, true, 9)\n}\n",
+    source: "model G(blur: rgb) {\n  output blur -> conv(3, 5, 1, 2, true, zeros, 9)\n}\n",
     expected: [
-      { message: "'conv' takes at most 5 arguments, got 6", line: 2, column: 41 },
+      { message: "'conv' takes at most 6 arguments, got 7", line: 2, column: 48 },
     ],
   },
   {
