@@ -69,10 +69,8 @@ export function learningRate(train: TrainIR, index: number): number {
   }
 }
 
-/** Variables keyed by tfjs variable name -> parameter name (variableGrads keys by the former). */
-/** Sets every variable of `target` from saved arrays, names and shapes checked. */
-/** Assigns every variable of `target` its saved value; `skipMissing`: those without one
- *  keep theirs (and are returned). */
+/** Sets every variable of `target` from saved arrays, names and shapes checked;
+ *  `skipMissing`: those without a saved value keep theirs (and are returned). */
 function assignArrays(target: ParamMap, lookup: (name: string) => HostArray | undefined, what: string, skipMissing = false): string[] {
   const kept: string[] = [];
   for (const [name, variable] of target) {
@@ -90,6 +88,7 @@ function assignArrays(target: ParamMap, lookup: (name: string) => HostArray | un
   return kept;
 }
 
+/** Gradients keyed by parameter name (tfjs's variableGrads keys them by variable name). */
 function gradsByParam(params: ParamMap, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
   const byParam: Record<string, tf.Tensor> = {};
   for (const [name, variable] of params) if (grads[variable.name]) byParam[name] = grads[variable.name];
