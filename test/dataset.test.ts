@@ -238,12 +238,11 @@ describe('BatchLoader', () => {
     let kernels = 0;
     for (let sample = 0; sample < 6; sample++) {
       const plan = planSample(new Rng(100 + sample), ds.size, [{ kind: 'shake', minLength: 4, maxLength: 12 }]);
-      plan.shake!.linear = true;
       const kernel = randomKernel(new Rng(plan.shake!.seed), { minLength: 4, maxLength: 12 }); // what the plan's seed draws first
       const side = patch + kernel.size - 1;
       const top = Math.floor(plan.top * (frame.height - side + 1));
       const left = Math.floor(plan.left * (frame.width - side + 1));
-      const made = shakeCrop(frame, patch, plan);
+      const made = shakeCrop(frame, patch, plan, true);
       // Direct convolution here: out(y, x) = sum_(v, u) k[v][u] * lin(in(y + size-1 - v, x + size-1 - u)), gamma 2.2.
       const lin = (v: number) => (v / 255) ** 2.2;
       let blurError = 0, sharpError = 0, blurVsSharp = 0;
@@ -269,7 +268,7 @@ describe('BatchLoader', () => {
     expect(kernels).toBeGreaterThan(6 * 5); // real kernels, not single taps
     const tiny = { width: 20, height: 20, data: new Uint8Array(20 * 20 * 3) };
     const plan = planSample(new Rng(1), 1, [{ kind: 'shake', minLength: 30, maxLength: 30 }]);
-    expect(() => shakeCrop(tiny, 16, plan)).toThrow(/a 20x20 image is too small for 16x16 crops blurred by shake kernels of \d+x\d+/);
+    expect(() => shakeCrop(tiny, 16, plan, true)).toThrow(/a 20x20 image is too small for 16x16 crops blurred by shake kernels of \d+x\d+/);
   });
 
   it('keeps the noise on the blurry input only', async () => {

@@ -38,17 +38,16 @@ export function listLines(lines: string[], max = 100): string {
   return (lines.length > max ? [...lines.slice(0, max), `... and ${lines.length - max} more`] : lines).join('\n  ');
 }
 
-/** How paramMismatches starts the line of a parameter `found` lacks. */
-export const MISSING = 'missing: ';
-
-/** Every difference between the expected parameters and `found`, one line each. */
-export function paramMismatches(expected: ParamInfo[], found: Map<string, { shape: number[] }>): string[] {
+/** Every difference between the expected parameters and `found`, one line each.
+ *  `allowMissing`: expected parameters `found` lacks are not differences. */
+export function paramMismatches(expected: ParamInfo[], found: Map<string, { shape: number[] }>, allowMissing = false): string[] {
   const lines: string[] = [];
   const expectedNames = new Set(expected.map((p) => p.name));
   for (const { name, shape } of expected) {
     const actual = found.get(name);
-    if (!actual) lines.push(`${MISSING}${name} ${formatShape(shape)}`);
-    else if (formatShape(actual.shape) !== formatShape(shape)) {
+    if (!actual) {
+      if (!allowMissing) lines.push(`missing: ${name} ${formatShape(shape)}`);
+    } else if (formatShape(actual.shape) !== formatShape(shape)) {
       lines.push(`wrong shape: ${name}: expected ${formatShape(shape)}, found ${formatShape(actual.shape)}`);
     }
   }

@@ -20,7 +20,7 @@ import { CHECKPOINT_OUTPUT, writeDirAtomic } from './fsutil.js';
 import { listParams, paramsFromArrays, type HostArray, type ParamInfo, type ParamMap } from './params.js';
 import { tf } from './tf.js';
 
-import { MODEL_JSON, OPTIMIZER_FILE, WEIGHTS_FILE, describeProgram, listLines, MISSING, paramMismatches } from './checkpoint-format.js';
+import { MODEL_JSON, OPTIMIZER_FILE, WEIGHTS_FILE, describeProgram, listLines, paramMismatches } from './checkpoint-format.js';
 
 export { CHECKPOINT_FORMAT, type CheckpointMeta };
 export { listLines, paramMismatches };
@@ -157,10 +157,8 @@ export async function readCheckpoint(weightsPath: string, options: ReadCheckpoin
   const { dir, model } = await readCheckpointManifest(weightsPath);
   if (options.expect) {
     const found = new Map(model.weightsManifest[0].weights.map((w) => [w.name, w]));
-    let mismatches = paramMismatches(options.expect.params, found);
-    if (options.expect.allowMissing && options.expect.params.some((p) => found.has(p.name))) {
-      mismatches = mismatches.filter((line) => !line.startsWith(MISSING));
-    }
+    const allowMissing = options.expect.allowMissing === true && options.expect.params.some((p) => found.has(p.name));
+    const mismatches = paramMismatches(options.expect.params, found, allowMissing);
     if (mismatches.length > 0) throw new UserError(options.expect.describe(mismatches, model.netc, dir));
   }
   const groups: Map<string, HostArray>[] = [];

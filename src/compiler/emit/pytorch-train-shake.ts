@@ -38,7 +38,7 @@ def shake_kernels(rng, n, min_length, max_length, steps=1000):
         half = math.ceil(max(1.0, np.abs(used).max())) + 1
         size = 2 * half + 1
         w = _splat(used + half, size)
-        w = _splat_shifted(w, size)
+        w = _recentre(w, size)
         kernels.append(w / w.sum())
     return kernels
 
@@ -53,17 +53,17 @@ def _splat(points, size):
     return w
 
 
-def _splat_shifted(w, size):
+def _recentre(w, size):
     """The weights moved by the sub-pixel offset of their centre of mass onto the centre
-    pixel (bilinear resampling, as kernels.ts's recentre)."""
+    pixel (bilinear resampling, as kernels.ts's recentre; outside the grid they are 0)."""
     ys, xs = np.mgrid[0:size, 0:size]
     half = (size - 1) / 2
     dx, dy = (w * xs).sum() / w.sum() - half, (w * ys).sum() / w.sum() - half
-    padded = np.pad(w, 1)
+    padded = np.pad(w, 1)  # a border of zeros: indices clipped onto it read 0
     sx, sy = xs + dx + 1, ys + dy + 1
     x0, y0 = np.floor(sx).astype(int), np.floor(sy).astype(int)
     fx, fy = sx - x0, sy - y0
-    at = lambda yy, xx: np.where((yy >= 0) & (yy < size + 2) & (xx >= 0) & (xx < size + 2), padded[np.clip(yy, 0, size + 1), np.clip(xx, 0, size + 1)], 0)
+    at = lambda yy, xx: padded[np.clip(yy, 0, size + 1), np.clip(xx, 0, size + 1)]
     return (1 - fx) * (1 - fy) * at(y0, x0) + fx * (1 - fy) * at(y0, x0 + 1) + (1 - fx) * fy * at(y0 + 1, x0) + fx * fy * at(y0 + 1, x0 + 1)
 
 

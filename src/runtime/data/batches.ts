@@ -68,9 +68,8 @@ export interface SamplePlan {
   saturation?: number;
   noiseSigma?: number;
   noiseSeed: number;
-  /** shake: the kernel's settings and the seed of its Rng (kernel, then noise). `linear`:
-   *  blur in linear light (the dataset's blur_gamma) or average the stored values (blur). */
-  shake?: { seed: number; minLength: number; maxLength: number; linear: boolean };
+  /** shake: the kernel's settings and the seed of its Rng (kernel, then noise). */
+  shake?: { seed: number; minLength: number; maxLength: number };
 }
 
 export function planSample(rng: Rng, size: number, augment: Augmentation[]): SamplePlan {
@@ -103,7 +102,7 @@ export function planSample(rng: Rng, size: number, augment: Augmentation[]): Sam
         plan.noiseSigma = Math.abs(a.sigmaMean + a.sigmaStd * rng.normal());
         break;
       case 'shake':
-        plan.shake = { seed: rng.nextUint32(), minLength: a.minLength, maxLength: a.maxLength, linear: true };
+        plan.shake = { seed: rng.nextUint32(), minLength: a.minLength, maxLength: a.maxLength };
         break;
     }
   }
@@ -149,8 +148,9 @@ export function addNoise(data: Float32Array, sigma: number, rng: Rng, start = 0,
 }
 
 /** A pair made anew for a shake plan: the sharp image's `patch` x `patch` crop at the plan's
- *  position (within the room the kernel leaves at the borders) and its blurred copy. */
-export function shakeCrop(sharp: Rgb8Image, patch: number, plan: SamplePlan): { blur: Rgb8Image; sharp: Rgb8Image } {
+ *  position (within the room the kernel leaves at the borders) and its blurred copy, blurred
+ *  in linear light (`linear`: the dataset's blur_gamma) or on the stored values (blur). */
+export function shakeCrop(sharp: Rgb8Image, patch: number, plan: SamplePlan, linear: boolean): { blur: Rgb8Image; sharp: Rgb8Image } {
   const shake = plan.shake!;
   const rng = new Rng(shake.seed);
   const kernel = randomKernel(rng, { minLength: shake.minLength, maxLength: shake.maxLength });
@@ -164,11 +164,12 @@ export function shakeCrop(sharp: Rgb8Image, patch: number, plan: SamplePlan): { 
   for (let y = 0; y < side; y++) region.set(sharp.data.subarray(((top + y) * sharp.width + left) * 3, ((top + y) * sharp.width + left + side) * 3), y * side * 3);
   const noise = { gain: SENSOR_NOISE.gain * rng.uniform(), read: SENSOR_NOISE.read * rng.uniform() };
   const pair = blurImage(region, side, side, kernel, DEFAULT_GAMMA, noise, rng);
-  return { blur: { width: patch, height: patch, data: shake.linear ? pair.blurGamma : pair.blur }, sharp: { width: patch, height: patch, data: pair.sharp } };
+  return { blur: { width: patch, height: patch, data: linear ? pair.blurGamma : pair.blur }, sharp: { width: patch, height: patch, data: pair.sharp } };
 }
 
-/** Executes the plans: crops, orients and augments each planned sample into one batch. */
-export async function assembleBatch(plans: SamplePlan[], patch: number, load: (index: number) => Promise<Pair>): Promise<Batch> {
+/** Executes the plans: crops, orients and augments each planned sample into one batch.
+ *  `linear`: the dataset's blurry images are blur_gamma (how shake blurs). */
+export async function assembleBatch(plans: SamplePlan[], patch: number, load: (index: number) => Promise<Pair>, linear: boolean): Promise<Batch> {
   const n = plans.length;
   const size = patch * patch * 3;
   const blur = new Float32Array(n * size);
@@ -180,7 +181,7 @@ export async function assembleBatch(plans: SamplePlan[], patch: number, load: (i
       throw new UserError(`${pair.entry.blur}: ${width}x${height} is smaller than the training patch ${patch}x${patch}`);
     }
     if (plan.shake) {
-      const made = shakeCrop(pair.sharp, patch, plan);
+      const made = shakeCrop(pair.sharp, patch, plan, linear);
       cropAndOrient(made.blur, 0, 0, patch, plan, blur, i * size);
       cropAndOrient(made.sharp, 0, 0, patch, plan, sharp, i * size);
     } else {
@@ -251,9 +252,8 @@ export class BatchLoader {
   private plan(): Planned {
     const state = this.rng.getState();
     const plans = Array.from({ length: this.options.batch }, () => planSample(this.rng, this.dataset.size, this.options.augment));
-    for (const p of plans) if (p.shake) p.shake.linear = this.dataset.blurKind === 'blur_gamma';
     const { patch } = this.options;
-    const batch = this.workers ? this.workers.assemble(plans, patch) : assembleBatch(plans, patch, (index) => this.dataset.load(index));
+    const batch = this.workers ? this.workers.assemble(plans, patch) : assembleBatch(plans, patch, (index) => this.dataset.load(index), this.dataset.blurKind === 'blur_gamma');
     batch.catch(() => {}); // a prefetched batch's error surfaces when it is asked for
     return { state, batch };
   }
