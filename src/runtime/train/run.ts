@@ -208,7 +208,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       const fresh = trainer.initialize(options.initFrom.params);
       message(`starting from the weights of ${options.initFrom.dir} (step ${options.initFrom.meta.step}); optimizer and step start fresh`);
       if (fresh.length > 0) {
-        message(`${fresh.length} of ${trainer.params.size} parameters are not in it and start from the model's initialization: ${listLines(fresh, 8)}`);
+        message(`${fresh.length} of ${trainer.params.size} parameters are not in it and start from the model's initialization:\n  ${listLines(fresh, 8)}`);
       }
     }
     await fs.mkdir(runDir, { recursive: true });
