@@ -2,13 +2,15 @@
 # The training and test data of the bundled model (models/deblur-lite.net), made from what
 # ../shared holds. Held out whole: the clips 04_coffee and bedroom and the photo chelsea.
 #   train: every 4th frame of four sam2 clips (dog, cups, blocks, juggle) at 640x360, the 32
-#          city frames, and two photos (astronaut, coffee), blurred by random camera-shake
-#          kernels (path length 3-16 px) in linear light with sensor noise
+#          city frames, two photos (astronaut, coffee) and 20 photographs from Debian's
+#          desktop wallpapers (mate-backgrounds, plasma-workspace-wallpapers; fetched with
+#          `apt-get download`, scaled to 960 px wide), blurred by random camera-shake kernels
+#          (path length 3-16 px) in linear light with sensor noise
 #   test:  every 24th frame of 04_coffee and bedroom, and chelsea, blurred the same way
 # --with-video also makes the video-window pairs of the first experiment (README: "Why the
 # first nets stopped at the identity") into ROOT-video: motion-compensated x4 interpolation,
 # a 66 ms shutter averaged in linear light.
-# Usage: bash scripts/make-data.sh [ROOT] [--with-video]   (default data/deblur; 4 minutes on
+# Usage: bash scripts/make-data.sh [ROOT] [--with-video]   (default data/deblur; 10 minutes on
 # 2 cores, 15 more with --with-video)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,25 @@ mkdir -p data/photos-train data/photos-test
 cp ../shared/fixtures/images/astronaut.png ../shared/fixtures/images/coffee.png data/photos-train/
 cp ../shared/fixtures/images/chelsea.png data/photos-test/
 netc synth --kernels --images data/photos-train --seq photos_shake --out "$ROOT" --count 8 --seed 13 --length 3:16 --license "public domain (NASA) / CC0 (skimage data)"
+
+# More scenes: the photographs among Debian's wallpapers (the drawn and rendered ones left
+# out), area-averaged to 960 px wide, which also averages away most of their JPEG artifacts.
+WALL=data/wallpapers
+if [ ! -d "$WALL/photos" ]; then
+  mkdir -p "$WALL/debs" "$WALL/photos"
+  (cd "$WALL/debs" && apt-get download mate-backgrounds=1.26.0-1 plasma-workspace-wallpapers=4:5.27.5-2) \
+    || { echo "make-data: apt-get download failed (Debian bookworm's package lists are needed: sudo apt-get update)" >&2; exit 1; }
+  for deb in "$WALL"/debs/*.deb; do dpkg-deb -x "$deb" "$WALL/x"; done
+  for name in Aqua Blinds Dune FreshFlower Garden GreenMeadow LadyBird RainDrops Storm TwoWings Wood YellowFlower; do
+    ffmpeg -loglevel error -y -i "$WALL/x/usr/share/backgrounds/mate/nature/$name.jpg" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$WALL/photos/mate-$name.png"
+  done
+  for name in BytheWater ColdRipple ColorfulCups EveningGlow FallenLeaf Grey OneStandsOut Path; do
+    ffmpeg -loglevel error -y -i "$WALL/x/usr/share/wallpapers/$name/contents/images/2560x1600.jpg" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$WALL/photos/plasma-$name.png"
+  done
+  rm -rf "$WALL/x" "$WALL/debs"
+fi
+netc synth --kernels --images "$WALL/photos" --seq wallpapers_shake --out "$ROOT" --count 12 --seed 14 --length 3:16 \
+  --license "GPL-2+ (Debian mate-backgrounds 1.26.0-1, nature/) / LGPL-3 (Debian plasma-workspace-wallpapers 4:5.27.5-2)"
 netc synth --kernels --images data/photos-test --seq chelsea_shake --out "$ROOT" --split test --count 6 --seed 23 --length 3:16 --license "CC0 (skimage data)"
 
 if [ $VIDEO = 1 ]; then
