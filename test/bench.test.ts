@@ -31,7 +31,7 @@ describe('netc bench', () => {
   });
 
   it('--train adds the time of one training step of the file\'s loss', () => {
-    const r = netc(['bench', 'models/deepdeblur.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x32', '--runs', '1', '--warmup', '0', '--train', '--json', '--backend', 'tfjs-cpu']);
+    const r = netc(['bench', 'models/deepdeblur.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x32', '--runs', '1', '--warmup', '0', '--train', '--json', '--backend', 'cpu']);
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.trainStepRunsMs).toHaveLength(1);
