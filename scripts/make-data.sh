@@ -4,13 +4,15 @@
 #   train: every 4th frame of four sam2 clips (dog, cups, blocks, juggle) at 640x360, the 32
 #          city frames, two photos (astronaut, coffee) and 20 photographs from Debian's
 #          desktop wallpapers (mate-backgrounds, plasma-workspace-wallpapers; fetched with
-#          `apt-get download`, scaled to 960 px wide), blurred by random camera-shake kernels
-#          (path length 3-16 px) in linear light with sensor noise
+#          `apt-get download`, scaled to 960 px wide), and 12 photographs of Debian's
+#          lomiri-wallpapers, blurred by random camera-shake kernels (path length 3-16 px) in
+#          linear light with sensor noise
+#   val:   4 more lomiri photographs, blurred the same way (what `netc train` validates on)
 #   test:  every 24th frame of 04_coffee and bedroom, and chelsea, blurred the same way
 # --with-video also makes the video-window pairs of the first experiment (README: "Why the
 # first nets stopped at the identity") into ROOT-video: motion-compensated x4 interpolation,
 # a 66 ms shutter averaged in linear light.
-# Usage: bash scripts/make-data.sh [ROOT] [--with-video]   (default data/deblur; 10 minutes on
+# Usage: bash scripts/make-data.sh [ROOT] [--with-video]   (default data/deblur; 14 minutes on
 # 2 cores, 15 more with --with-video)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +54,29 @@ if [ ! -d "$WALL/photos" ]; then
 fi
 netc synth --kernels --images "$WALL/photos" --seq wallpapers_shake --out "$ROOT" --count 12 --seed 14 --length 3:16 \
   --license "GPL-2+ (Debian mate-backgrounds 1.26.0-1, nature/) / LGPL-3 (Debian plasma-workspace-wallpapers 4:5.27.5-2)"
+# Photographs of the Ubuntu wallpaper contests that Debian packages for Lomiri (authors and
+# licenses: /usr/share/doc/lomiri-wallpapers-16.04/copyright): 12 more training scenes, and 4
+# for the val split, which `netc train` validates on to keep its best weights (RUNDIR/best)
+# without ever looking at the test split.
+LOMIRI=data/lomiri
+LOMIRI_TRAIN="Bridge_by_Sander_Klootwijk Picture_0B_by_freespace Picture_1A_by_freespace Wine_by_Jakkub_Mede aitzgorri_by_Aitzol_Berasategi analogpattern_by_Peter_Nerlich free_by_Peter_Nerlich greentock_by_Peter_Nerlich picosdeeuropa_by_Aitzol_Berasategi seeding_by_Clements_Engelhardt sunset_by_Aitzol_Berasategi umang_by_Abhishek_Mudgal"
+LOMIRI_VAL="Dragonfly_by_Bolly friends_by_Aitzol_Berasategi life_by_Aitzol_Berasategi Kleiber_by_Lukas_Baubkus"
+if [ ! -d "$LOMIRI/val" ]; then
+  mkdir -p "$LOMIRI/debs" "$LOMIRI/train" "$LOMIRI/val"
+  (cd "$LOMIRI/debs" && apt-get download lomiri-wallpapers-16.04=20.04.0-2 lomiri-wallpapers-20.04=20.04.0-2) \
+    || { echo "make-data: apt-get download failed (Debian bookworm's package lists are needed: sudo apt-get update)" >&2; exit 1; }
+  for deb in "$LOMIRI"/debs/*.deb; do dpkg-deb -x "$deb" "$LOMIRI/x"; done
+  for split in train val; do
+    names=$LOMIRI_TRAIN; [ $split = val ] && names=$LOMIRI_VAL
+    for name in $names; do
+      ffmpeg -loglevel error -y -i "$LOMIRI/x/usr/share/backgrounds/$name.jpg" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$LOMIRI/$split/$name.png"
+    done
+  done
+  rm -rf "$LOMIRI/x" "$LOMIRI/debs"
+fi
+LOMIRI_LICENSE="CC-BY-4.0 / CC-BY-SA-4.0 / CC-BY-SA-3.0 / CC0-1.0 per photo, authors in the file names (Debian lomiri-wallpapers-16.04 and -20.04 20.04.0-2)"
+netc synth --kernels --images "$LOMIRI/train" --seq lomiri_shake --out "$ROOT" --count 12 --seed 15 --length 3:16 --license "$LOMIRI_LICENSE"
+netc synth --kernels --images "$LOMIRI/val" --seq lomiri_val_shake --out "$ROOT" --split val --count 6 --seed 16 --length 3:16 --license "$LOMIRI_LICENSE"
 netc synth --kernels --images data/photos-test --seq chelsea_shake --out "$ROOT" --split test --count 6 --seed 23 --length 3:16 --license "CC0 (skimage data)"
 
 if [ $VIDEO = 1 ]; then

@@ -82,8 +82,22 @@ describe('PairDataset', () => {
     expect(await ds.load(0)).not.toBe(first);
   });
 
+  it('loadSharp decodes and caches the sharp image alone: half a pair\'s bytes', async () => {
+    const ds = await PairDataset.open(root, 'train', 'blur', { cacheBytes: 2 * 240 * 135 * 3 * 2 }); // two pairs
+    const sharp = await Promise.all([0, 1, 2, 3].map((i) => ds.loadSharp(i))); // four sharp images fit
+    for (const [i, image] of sharp.entries()) {
+      expect(await ds.loadSharp(i)).toBe(image);
+      expect('blur' in image).toBe(false);
+    }
+    const pair = await ds.load(2); // now whole: five images' bytes, so the least recent (0) is evicted
+    expect(pair.sharp.data).toEqual(sharp[2].sharp.data);
+    expect(await ds.loadSharp(2)).toBe(pair);
+    expect(await ds.loadSharp(3)).toBe(sharp[3]);
+    expect(await ds.loadSharp(0)).not.toBe(sharp[0]);
+  });
+
   it.each([
-    ['a missing root', (r: string) => path.join(r, 'nope'), 'train', /nope: no such folder \(the dataset root; expected ROOT\/\{train,test\}/],
+    ['a missing root', (r: string) => path.join(r, 'nope'), 'train', /nope: no such folder \(the dataset root; expected ROOT\/\{train,val,test\}/],
     ['a missing split', (r: string) => r, 'test', /test: no such folder \(the test split/],
     ['a missing blur folder', (r: string) => { rmSync(path.join(r, 'train', 'a', 'blur_gamma'), { recursive: true }); return r; }, 'train', /blur_gamma: no such folder \(the blurry images of sequence a/],
     ['unmatched names', (r: string) => { rmSync(path.join(r, 'train', 'a', 'sharp', 'frame_0008.png')); return r; }, 'train', /a: unmatched pairs: frame_0008\.png in blur_gamma\/ but not in sharp\//],
@@ -229,6 +243,29 @@ describe('BatchLoader', () => {
     const ds = await PairDataset.open(root, 'train', 'blur_gamma');
     const loader = new BatchLoader(ds, { ...options, patch: 136 });
     await expect(loader.next()).rejects.toThrow(/240x135 is smaller than the training patch 136x136/);
+  });
+
+  it('with shake the stored blurry images are never read: the same batches with them deleted, in a worker and in-thread', async () => {
+    const shakeOnly = { ...options, augment: [{ kind: 'flip' }, { kind: 'shake', minLength: 3, maxLength: 9 }] as Augmentation[] };
+    const reference = new BatchLoader(await PairDataset.open(root, 'train', 'blur_gamma'), shakeOnly);
+    const copy = tmp();
+    await synthesize({ frames: citySmall, out: copy, window: 7, split: 'train', seq: 'a' }); // as root's train split
+    const ds = await PairDataset.open(copy, 'train', 'blur_gamma');
+    expect(ds.pairs.map((p) => p.id)).toEqual((await PairDataset.open(root, 'train', 'blur_gamma')).pairs.map((p) => p.id));
+    for (const pair of ds.pairs) rmSync(pair.blur);
+    const loaders = [new BatchLoader(ds, shakeOnly), new BatchLoader(ds, { ...shakeOnly, workers: 0 })];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const expected = await reference.next();
+        for (const loader of loaders) {
+          const batch = await loader.next();
+          expect(batch.blur).toEqual(expected.blur);
+          expect(batch.sharp).toEqual(expected.sharp);
+        }
+      }
+    } finally {
+      await Promise.all([reference, ...loaders].map((l) => l.close()));
+    }
   });
 
   it('shake makes each blurry crop anew: the sharp crop convolved with a fresh kernel in linear light, sensor noise aside', async () => {

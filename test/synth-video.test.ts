@@ -95,6 +95,24 @@ describe('video decoding (ffmpeg)', () => {
     expect(r.stderr).toMatch(/clip\.mkv already feeds the train split .*whole clips/);
     expect(existsSync(path.join(out, 'test'))).toBe(false);
   });
+
+  it('a val split is held out the same way: from the test split, and from it', async () => {
+    const out = tmp();
+    expect((await runCli(['synth', '--video', video, '--out', out, '--window', '3', '--split', 'test'])).code).toBe(0);
+    const intoVal = await runCli(['synth', '--video', video, '--out', out, '--window', '3', '--split', 'val', '--seq', 'other']);
+    expect(intoVal.code).toBe(1);
+    expect(intoVal.stderr).toMatch(/clip\.mkv already feeds the test split .*whole clips/);
+    expect(existsSync(path.join(out, 'val'))).toBe(false);
+
+    const valOnly = tmp();
+    const made = await runCli(['synth', '--video', video, '--out', valOnly, '--window', '3', '--split', 'val']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(valOnly, 'manifest.json'), 'utf8')).counts)).toEqual(['val']);
+    expect(readdirSync(path.join(valOnly, 'val'))).toEqual(['clip']);
+    const intoTrain = await runCli(['synth', '--video', video, '--out', valOnly, '--window', '3', '--seq', 'other']);
+    expect(intoTrain.code).toBe(1);
+    expect(intoTrain.stderr).toMatch(/clip\.mkv already feeds the val split/);
+  });
 });
 
 describe('camera-shake kernels', () => {

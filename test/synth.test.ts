@@ -85,7 +85,7 @@ describe('netc synth', () => {
     ['an empty folder', () => ['--frames', tmp()], /no PNG or JPEG frames/],
     ['a window larger than the clip', () => ['--frames', citySmall, '--window', '33'], /32 frames, fewer than --window 33/],
     ['an even window', () => ['--frames', citySmall, '--window', '8'], /--window must be odd/],
-    ['a bad split', () => ['--frames', citySmall, '--split', 'val'], /--split must be train or test/],
+    ['a bad split', () => ['--frames', citySmall, '--split', 'validation'], /--split must be train, val or test, got validation/],
     ['frames of two sizes', () => {
       const dir = tmp();
       for (let k = 1; k <= 3; k++) copyFileSync(path.join(citySmall, `frame_000${k}.png`), path.join(dir, `f${k}.png`));

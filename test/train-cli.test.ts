@@ -131,7 +131,31 @@ describe('netc train', () => {
       expect(r.code, r.stderr).toBe(0);
       const val = (await fs.readFile(path.join(runDir, 'val.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step);
       expect(val).toEqual([1, 2]);
+      expect(r.stderr).toMatch(/validating on the test split \(.* has no val split\)/);
     }
+  });
+
+  it('validates on the val split when the data has one, and keeps the best validation\'s weights in RUNDIR/best', async () => {
+    const root = path.join(dirs.tmp, 'with-val');
+    await fs.mkdir(path.join(root, 'val'), { recursive: true });
+    await fs.symlink(path.join(dirs.data, 'train'), path.join(root, 'train'));
+    await fs.symlink(path.join(dirs.data, 'test', 'city'), path.join(root, 'val', 'city-val'));
+    const runDir = path.join(dirs.tmp, 'best-run');
+    const r = await runCli(['train', OFFICIAL_MODEL, '--data', root, '--out', runDir, ...TINY, '--set', 'lr=3e-3', '--backend', 'tfjs-cpu',
+      '--steps', '4', '--validate-every', '1', '--val-images', '3', '--checkpoint-every', '1', '--keep', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/validating on the test split/);
+    const val = (await fs.readFile(path.join(runDir, 'val.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; psnr: number; split: string; images: number });
+    expect(val.map((v) => [v.step, v.split, v.images])).toEqual([[1, 'val', 3], [2, 'val', 3], [3, 'val', 3], [4, 'val', 3]]);
+    const top = val.reduce((b, v) => (v.psnr > b.psnr ? v : b));
+    expect(r.stdout).toContain(`best validation: ${top.psnr.toFixed(2)} dB at step ${top.step}`);
+    const best = await readCheckpoint(path.join(runDir, 'best'));
+    expect(best.meta.step).toBe(top.step);
+    expect(best.slots.size).toBe(0); // weights only: what to ship, not to resume
+    const same = await readCheckpoint(path.join(runDir, 'checkpoints', `step-${String(top.step).padStart(7, '0')}`));
+    expect([...best.params.keys()]).toEqual([...same.params.keys()]);
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const [name, p] of best.params) expect(bytes(p.data).equals(bytes(same.params.get(name)!.data)), name).toBe(true);
   });
 
   it('a relative data: path is relative to the .net file, not to where netc runs', async () => {

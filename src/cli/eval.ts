@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../runtime/backends/index.js';
 import { modelAndWeights } from '../runtime/bundled.js';
 import { loadCheckpointFor, readCheckpointManifest } from '../runtime/checkpoint.js';
-import { PairDataset, type BlurKind, type Split } from '../runtime/data/dataset.js';
+import { PairDataset, parseSplit, type BlurKind } from '../runtime/data/dataset.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, deblurImage } from '../runtime/deblur.js';
 import { evaluate } from '../runtime/evaluate.js';
 import { disposeParams } from '../runtime/params.js';
@@ -40,7 +40,7 @@ export function registerEval(program: Command): void {
     .option('--weights <dir>', 'a checkpoint directory, or a run directory (its latest checkpoint); default: the bundled weights')
     .option('--set <name=value>', 'override a top-level constant (default: the values the checkpoint was trained with)', collectSet)
     .requiredOption('--data <root>', 'dataset root in the GOPRO layout')
-    .option('--split <name>', 'train or test', 'test')
+    .option('--split <name>', 'train, val or test', 'test')
     .option('--blur <kind>', 'blur or blur_gamma (default: the file\'s data: setting, else blur_gamma)')
     .option('--json', 'print one JSON object: psnr, ssim, baselinePsnr, baselineSsim, images')
     .addOption(ensembleOption())
@@ -53,14 +53,14 @@ export function registerEval(program: Command): void {
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new UserError(`--backend ${flags.backend}: expected one of ${BACKEND_NAMES.join(', ')}`);
       }
-      if (flags.split !== 'train' && flags.split !== 'test') throw new UserError(`--split ${flags.split}: expected train or test`);
+      const split = parseSplit(flags.split, '--split');
       if (flags.blur !== undefined && flags.blur !== 'blur' && flags.blur !== 'blur_gamma') throw new UserError(`--blur ${flags.blur}: expected blur or blur_gamma`);
       const { limit } = flags;
       const saved = flags.set ? undefined : await readCheckpointManifest(weights);
       const set = flags.set ?? saved!.model.netc.set;
       const { program: compiled } = compileForCli(model, { set, setFrom: saved && path.join(saved.dir, 'model.json') });
       const blurKind = (flags.blur ?? compiled.train?.data?.blur ?? 'blur_gamma') as BlurKind;
-      const dataset = await PairDataset.open(flags.data, flags.split as Split, blurKind);
+      const dataset = await PairDataset.open(flags.data, split, blurKind);
       const backend = await initBackend(flags.backend as BackendName | undefined);
       console.error(`netc: backend ${backend.name}: ${backend.note}`);
       const { params, checkpoint } = await loadCheckpointFor(compiled, weights);

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_GAMMA, DEFAULT_WINDOW, synthesize } from '../runtime/data/synth.js';
 import { KERNEL_DEFAULTS, synthesizeKernels } from '../runtime/data/synth-kernels.js';
+import { parseSplit } from '../runtime/data/dataset.js';
 import { synthesizeVideo } from '../runtime/data/synth-video.js';
 import { DEFAULT_MAX_PIXELS } from '../runtime/image.js';
 import { parseInteger } from './options.js';
@@ -96,7 +97,7 @@ export function registerSynth(program: Command): void {
     .option('--stride <n>', 'frames between consecutive sharp frames (default: windows do not overlap; --kernels: 1)')
     .option('--range <first:last>', 'use only frames first..last (1-based), e.g. to hold out a test split')
     .option('--gamma <g>', 'camera gamma used to linearize before averaging or blurring (blur_gamma)', String(DEFAULT_GAMMA))
-    .option('--split <name>', 'train or test', 'train')
+    .option('--split <name>', 'train, val (what `netc train` validates on) or test (held out for the final score)', 'train')
     .option('--seq <name>', 'sequence name (default: the frames folder, video or images folder name)')
     .option('--license <text>', 'the sources\' license, recorded in manifest.json')
     .option('--count <n>', `--kernels: blurred copies per image (default ${KERNEL_DEFAULTS.count})`)
@@ -109,7 +110,7 @@ export function registerSynth(program: Command): void {
       const modes = [flags.frames !== undefined, flags.video !== undefined && !flags.kernels, flags.kernels === true].filter(Boolean).length;
       if (modes !== 1) throw new UserError('give one source: --frames DIR, --video FILE..., or --kernels with --images DIR or --video FILE...');
       if (flags.seq && (flags.video?.length ?? 0) > 1) throw new UserError('--seq names one sequence; with several --video files each is named after its file');
-      const split = flags.split as 'train';
+      const split = parseSplit(flags.split, '--split');
       const range = flags.range === undefined ? undefined : parseRange(flags.range);
       const stride = flags.stride === undefined ? undefined : integer(flags.stride, '--stride');
       const size = flags.size === undefined ? undefined : parseSize(flags.size);

@@ -119,9 +119,9 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the initial weights and of the data order/augmentation', integerOption('--seed', { max: 2 ** 32 - 1 }), 1)
     .option('--checkpoint-every <n>', 'steps between checkpoints (default: checkpoint_every, else 1000); one is always written at the end', integerOption('--checkpoint-every'))
     .option('--keep <k>', 'checkpoints kept (the newest)', integerOption('--keep', { min: 1 }), 3)
-    .option('--validate-every <n>', 'steps between validations on the test split (default: validate_every, else the checkpoint cadence; 0: never)', integerOption('--validate-every'))
+    .option('--validate-every <n>', 'steps between validations on the data\'s val split, else its test split (default: validate_every, else the checkpoint cadence; 0: never); the best one\'s weights are kept in RUNDIR/best', integerOption('--validate-every'))
     .addOption(new Option('--val-every <n>', 'the older name of --validate-every').argParser(integerOption('--val-every')).hideHelp())
-    .option('--val-images <n>', 'test pairs used for validation', integerOption('--val-images', { min: 1 }), 4)
+    .option('--val-images <n>', 'pairs used for validation (the first of the split)', integerOption('--val-images', { min: 1 }), 4)
     .option('--workers <n>', 'threads assembling batches (0: on the main thread)', integerOption('--workers', { max: 64 }), 1)
     .action(async (file: string, flags: TrainFlags) => {
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
@@ -173,6 +173,7 @@ export function registerTrain(program: Command): void {
           return;
         }
         console.log(`trained to step ${result.step}; checkpoint ${result.checkpoint}`);
+        if (result.best) console.log(`best validation: ${result.best.psnr.toFixed(2)} dB at step ${result.best.step}; its weights ${result.best.dir}`);
         console.log(`log ${path.join(runDir, 'log.jsonl')}, plots ${path.join(runDir, 'loss.svg')}${result.lastValidation ? ` and ${path.join(runDir, 'val.svg')}` : ''}`);
       } finally {
         stop.dispose();

@@ -14,7 +14,7 @@ const dataset = PairDataset.fromSpec(workerData as PairDatasetSpec);
 port.on('message', async ({ id, plans, patch }: AssembleRequest) => {
   let reply: AssembleReply;
   try {
-    reply = { id, batch: await assembleBatch(plans, patch, (index) => dataset.load(index), dataset.blurKind === 'blur_gamma') };
+    reply = { id, batch: await assembleBatch(plans, patch, dataset) };
   } catch (err) {
     reply = { id, error: { message: (err as Error).message, userError: err instanceof UserError } };
   }

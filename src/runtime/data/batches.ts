@@ -26,7 +26,7 @@
 import { UserError } from '../../errors.js';
 import type { Augmentation } from '../../compiler/ir.js';
 import type { Rgb8Image } from '../metrics.js';
-import type { Pair, PairDataset } from './dataset.js';
+import type { PairDataset } from './dataset.js';
 import { SENSOR_NOISE, blurImage, randomKernel } from './kernels.js';
 import { Rng, type RngState } from './rng.js';
 import { DEFAULT_GAMMA } from './synth.js';
@@ -167,26 +167,31 @@ export function shakeCrop(sharp: Rgb8Image, patch: number, plan: SamplePlan, lin
   return { blur: { width: patch, height: patch, data: linear ? pair.blurGamma : pair.blur }, sharp: { width: patch, height: patch, data: pair.sharp } };
 }
 
-/** Executes the plans: crops, orients and augments each planned sample into one batch.
- *  `linear`: the dataset's blurry images are blur_gamma (how shake blurs). */
-export async function assembleBatch(plans: SamplePlan[], patch: number, load: (index: number) => Promise<Pair>, linear: boolean): Promise<Batch> {
+function checkPatchFits(image: Rgb8Image, file: string, patch: number): void {
+  if (image.width < patch || image.height < patch) {
+    throw new UserError(`${file}: ${image.width}x${image.height} is smaller than the training patch ${patch}x${patch}`);
+  }
+}
+
+/** Executes the plans: crops, orients and augments each planned sample into one batch
+ *  (a shake plan decodes only the sharp image: shakeCrop makes its blurry crop). */
+export async function assembleBatch(plans: SamplePlan[], patch: number, dataset: PairDataset): Promise<Batch> {
   const n = plans.length;
   const size = patch * patch * 3;
   const blur = new Float32Array(n * size);
   const sharp = new Float32Array(n * size);
   for (const [i, plan] of plans.entries()) {
-    const pair = await load(plan.index);
-    const { width, height } = pair.blur;
-    if (width < patch || height < patch) {
-      throw new UserError(`${pair.entry.blur}: ${width}x${height} is smaller than the training patch ${patch}x${patch}`);
-    }
     if (plan.shake) {
-      const made = shakeCrop(pair.sharp, patch, plan, linear);
+      const { entry, sharp: image } = await dataset.loadSharp(plan.index);
+      checkPatchFits(image, entry.sharp, patch);
+      const made = shakeCrop(image, patch, plan, dataset.linearBlur);
       cropAndOrient(made.blur, 0, 0, patch, plan, blur, i * size);
       cropAndOrient(made.sharp, 0, 0, patch, plan, sharp, i * size);
     } else {
-      const top = Math.floor(plan.top * (height - patch + 1));
-      const left = Math.floor(plan.left * (width - patch + 1));
+      const pair = await dataset.load(plan.index);
+      checkPatchFits(pair.blur, pair.entry.blur, patch);
+      const top = Math.floor(plan.top * (pair.blur.height - patch + 1));
+      const left = Math.floor(plan.left * (pair.blur.width - patch + 1));
       cropAndOrient(pair.blur, top, left, patch, plan, blur, i * size);
       cropAndOrient(pair.sharp, top, left, patch, plan, sharp, i * size);
     }
@@ -253,7 +258,7 @@ export class BatchLoader {
     const state = this.rng.getState();
     const plans = Array.from({ length: this.options.batch }, () => planSample(this.rng, this.dataset.size, this.options.augment));
     const { patch } = this.options;
-    const batch = this.workers ? this.workers.assemble(plans, patch) : assembleBatch(plans, patch, (index) => this.dataset.load(index), this.dataset.blurKind === 'blur_gamma');
+    const batch = this.workers ? this.workers.assemble(plans, patch) : assembleBatch(plans, patch, this.dataset);
     batch.catch(() => {}); // a prefetched batch's error surfaces when it is asked for
     return { state, batch };
   }

@@ -11,7 +11,16 @@ import { readImage } from '../image.js';
 import { toRgb8, type Rgb8Image } from '../metrics.js';
 
 export type BlurKind = 'blur' | 'blur_gamma';
-export type Split = 'train' | 'test';
+/** train: what a run learns from; val: what it validates on while training (checkpoint
+ *  choice), when the root has it; test: held out for the final score only. */
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** `value` as a Split, or a UserError naming `what` (e.g. `--split`). */
+export function parseSplit(value: unknown, what: string): Split {
+  if (typeof value === 'string' && (SPLITS as readonly string[]).includes(value)) return value as Split;
+  throw new UserError(`${what} must be ${SPLITS.join(', ').replace(/, (?=[^,]*$)/, ' or ')}, got ${String(value)}`);
+}
 
 export interface PairEntry {
   /** `<SEQ>/<file name>`, unique within the split. */
@@ -20,11 +29,17 @@ export interface PairEntry {
   sharp: string;
 }
 
-export interface Pair {
+/** A pair's sharp image alone: all that `augment: shake` reads (it makes the blur anew). */
+export interface SharpImage {
   entry: PairEntry;
-  blur: Rgb8Image;
   sharp: Rgb8Image;
 }
+
+export interface Pair extends SharpImage {
+  blur: Rgb8Image;
+}
+
+const cachedBytes = (item: SharpImage) => item.sharp.data.length + ((item as Partial<Pair>).blur?.data.length ?? 0);
 
 /** What a PairDataset is made of, plain data: lets a worker thread open the same dataset. */
 export interface PairDatasetSpec {
@@ -41,7 +56,7 @@ export interface PairDatasetOptions {
 }
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
-const LAYOUT = 'expected ROOT/{train,test}/<SEQ>/{blur,blur_gamma,sharp}/*.png';
+const LAYOUT = 'expected ROOT/{train,val,test}/<SEQ>/{blur,blur_gamma,sharp}/*.png';
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
 
 async function listDir(dir: string, what: string): Promise<string[]> {
@@ -63,7 +78,7 @@ function describeNames(names: string[]): string {
 }
 
 export class PairDataset {
-  private cache = new Map<number, Pair>(); // insertion order = least recently used first
+  private cache = new Map<number, SharpImage | Pair>(); // insertion order = least recently used first
   private cachedBytes = 0;
   readonly cacheBytes: number;
 
@@ -122,34 +137,62 @@ export class PairDataset {
     return this.pairs.length;
   }
 
+  /** Whether the blurry images were blurred in linear light (blur_gamma), as shake blurs. */
+  get linearBlur(): boolean {
+    return this.blurKind === 'blur_gamma';
+  }
+
   /** The decoded pair `index` (cached); blurry and sharp must have the same size. */
   async load(index: number): Promise<Pair> {
-    const hit = this.cache.get(index);
-    if (hit) {
-      this.cache.delete(index); // move to the most recently used end
-      this.cache.set(index, hit);
-      return hit;
-    }
-    const entry = this.pairs[index];
-    if (!entry) throw new Error(`pair index ${index} out of range 0..${this.pairs.length - 1}`);
-    const [blur, sharp] = await Promise.all([readImage(entry.blur), readImage(entry.sharp)]);
+    const hit = this.cached(index);
+    if (hit && 'blur' in hit) return hit;
+    const entry = this.entry(index);
+    const [blur, sharp] = await Promise.all([readImage(entry.blur).then(toRgb8), hit ? hit.sharp : readImage(entry.sharp).then(toRgb8)]);
     if (blur.width !== sharp.width || blur.height !== sharp.height) {
       throw new UserError(`${entry.blur}: ${blur.width}x${blur.height}, but its sharp image ${entry.sharp} is ${sharp.width}x${sharp.height}`);
     }
-    const pair: Pair = { entry, blur: toRgb8(blur), sharp: toRgb8(sharp) };
+    const pair: Pair = { entry, blur, sharp };
     this.remember(index, pair);
     return pair;
   }
 
-  private remember(index: number, pair: Pair): void {
-    const bytes = pair.blur.data.length + pair.sharp.data.length;
-    if (this.cache.has(index)) return; // loaded twice concurrently
-    this.cache.set(index, pair);
-    this.cachedBytes += bytes;
-    for (const [key, old] of this.cache) {
+  /** The decoded sharp image of pair `index` (cached, alone unless the pair is): for
+   *  training with `augment: shake`, half the decoding and half the cache of `load`. */
+  async loadSharp(index: number): Promise<SharpImage> {
+    const hit = this.cached(index);
+    if (hit) return hit;
+    const entry = this.entry(index);
+    const image: SharpImage = { entry, sharp: toRgb8(await readImage(entry.sharp)) };
+    this.remember(index, image);
+    return image;
+  }
+
+  private entry(index: number): PairEntry {
+    const entry = this.pairs[index];
+    if (!entry) throw new Error(`pair index ${index} out of range 0..${this.pairs.length - 1}`);
+    return entry;
+  }
+
+  private cached(index: number): SharpImage | Pair | undefined {
+    const hit = this.cache.get(index);
+    if (hit) {
+      this.cache.delete(index); // move to the most recently used end
+      this.cache.set(index, hit);
+    }
+    return hit;
+  }
+
+  private remember(index: number, item: SharpImage | Pair): void {
+    const old = this.cache.get(index);
+    if (old && (!('blur' in item) || 'blur' in old)) return; // loaded twice concurrently
+    if (old) this.cachedBytes -= cachedBytes(old); // a sharp image replaced by its whole pair
+    this.cache.delete(index);
+    this.cache.set(index, item);
+    this.cachedBytes += cachedBytes(item);
+    for (const [key, evicted] of this.cache) {
       if (this.cachedBytes <= this.cacheBytes || key === index) break;
       this.cache.delete(key);
-      this.cachedBytes -= old.blur.data.length + old.sharp.data.length;
+      this.cachedBytes -= cachedBytes(evicted);
     }
   }
 }

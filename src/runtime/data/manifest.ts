@@ -1,17 +1,18 @@
 // What ROOT/manifest.json (dataset-root.ts: the file that marks a dataset root netc wrote)
 // says of each sequence synth --video/--kernels make: its sources (file, sha256, license), how
 // it was made, how many pairs it holds; and per split, the pair counts. It keeps the splits
-// honest: a source file that feeds the train split may not feed the test split, so held-out
-// pairs never share a clip (or a photo) with the training pairs.
+// honest: a source file feeds one split only (train, val or test), so held-out pairs never
+// share a clip (or a photo) with the training pairs, nor validation pairs with either.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { updateNetcManifest } from '../fsutil.js';
 import { DATASET_KIND } from './dataset-root.js';
+import type { Split } from './dataset.js';
 
 export interface SequenceRecord {
-  split: 'train' | 'test';
+  split: Split;
   seq: string;
   kind: 'frames' | 'video' | 'kernels';
   /** Source files (or the frames folder), as given. */
@@ -55,19 +56,19 @@ export async function readManifest(root: string): Promise<Manifest | undefined> 
   }
 }
 
-/** Refuses a sequence whose sources already feed the other split (compared by sha256 when
+/** Refuses a sequence whose sources already feed another split (compared by sha256 when
  *  known, else by path). Call before synthesizing. */
-export async function checkHeldOut(root: string, split: 'train' | 'test', sources: SequenceRecord['sources']): Promise<void> {
+export async function checkHeldOut(root: string, split: Split, sources: SequenceRecord['sources']): Promise<void> {
   const manifest = await readManifest(root);
   if (!manifest) return;
-  const other = split === 'train' ? 'test' : 'train';
   for (const record of Object.values(manifest.sequences)) {
-    if (record.split !== other) continue; // (records of synth --frames name no split)
+    if (!record.split || record.split === split) continue; // (records of synth --frames name no split)
+    const other = record.split;
     for (const source of sources) {
       const same = (record.sources ?? []).find((s) => (s.sha256 && source.sha256 ? s.sha256 === source.sha256 : path.resolve(s.path) === path.resolve(source.path)));
       if (same) {
         throw new UserError(`${source.path} already feeds the ${other} split of ${root} (sequence ${record.seq}); ` +
-          `the test split must hold out whole clips and photos, never parts of training ones`);
+          `the val and test splits must hold out whole clips and photos, never parts of another split's`);
       }
     }
   }

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
+import { parseSplit, type Split } from './dataset.js';
 import { claimDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, fromUint8, readImage, toUint8 } from '../image.js';
 import { SENSOR_NOISE, blurImage, randomKernel, type Kernel } from './kernels.js';
@@ -28,7 +29,7 @@ export interface KernelSynthOptions {
   range?: [number, number];
   size?: [number, number];
   out: string;
-  split?: 'train' | 'test';
+  split?: Split;
   seq?: string;
   /** Blurred copies per image, each with its own kernel. */
   count?: number;
@@ -90,8 +91,7 @@ function kernelImage(kernel: Kernel): Uint8Array {
 
 export async function synthesizeKernels(options: KernelSynthOptions): Promise<{ dir: string; names: string[]; stopped: boolean }> {
   if ((options.images === undefined) === (options.video === undefined)) throw new UserError('--kernels needs --images DIR or --video FILE (one of them)');
-  const split = options.split ?? 'train';
-  if (split !== 'train' && split !== 'test') throw new UserError(`--split must be train or test, got ${String(split)}`);
+  const split = parseSplit(options.split ?? 'train', '--split');
   const o = { ...KERNEL_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<KernelSynthOptions> & typeof KERNEL_DEFAULTS;
   if (!Number.isInteger(o.count) || o.count < 1) throw new UserError(`--count must be a positive integer, got ${o.count}`);
   if (!(o.minLength >= 1 && o.maxLength >= o.minLength && o.maxLength <= 256)) throw new UserError(`--length ${o.minLength}:${o.maxLength}: expected 1 <= MIN <= MAX <= 256 pixels`);

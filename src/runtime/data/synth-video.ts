@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
+import { parseSplit, type Split } from './dataset.js';
 import { claimDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, fromUint8 } from '../image.js';
 import { checkHeldOut, recordSequence, sha256File } from './manifest.js';
@@ -22,7 +23,7 @@ import { decodeFrames, probeVideo } from './video.js';
 export interface VideoSynthOptions {
   video: string;
   out: string;
-  split?: 'train' | 'test';
+  split?: Split;
   /** Default: the file name without extension. */
   seq?: string;
   /** Frames averaged (odd, after interpolation), or ... */
@@ -72,8 +73,7 @@ export function exposureWindow(exposureMs: number, fps: number, interpolate: num
 }
 
 export async function synthesizeVideo(options: VideoSynthOptions): Promise<VideoSynthResult> {
-  const split = options.split ?? 'train';
-  if (split !== 'train' && split !== 'test') throw new UserError(`--split must be train or test, got ${String(split)}`);
+  const split = parseSplit(options.split ?? 'train', '--split');
   const k = options.interpolate ?? 1;
   if (!Number.isInteger(k) || k < 1 || k > 32) throw new UserError(`--interpolate ${k}: expected a whole number from 1 to 32`);
   if (options.window !== undefined && options.exposureMs !== undefined) throw new UserError('give --window or --exposure, not both');

@@ -17,6 +17,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeDirAtomic } from '../fsutil.js';
+import { parseSplit, type Split } from './dataset.js';
 import { claimDatasetEntry, recordDatasetEntry, sequenceOwnership } from './dataset-root.js';
 import { encodePng, readImage, roundHalfEven, toUint8, type RgbImage } from '../image.js';
 
@@ -30,7 +31,7 @@ export interface SynthOptions {
   window?: number;
   stride?: number;
   gamma?: number;
-  split?: 'train' | 'test';
+  split?: Split;
   /** Sequence name; default: the frames folder's name. */
   seq?: string;
   /** Largest frame accepted, in pixels (readImage's maxPixels). */
@@ -103,8 +104,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const stride = positiveInteger(options.stride ?? window, '--stride');
   const gamma = options.gamma ?? DEFAULT_GAMMA;
   if (!(gamma > 0) || !Number.isFinite(gamma)) throw new UserError(`--gamma must be a positive number, got ${gamma}`);
-  const split = options.split ?? 'train';
-  if (split !== 'train' && split !== 'test') throw new UserError(`--split must be train or test, got ${String(split)}`);
+  const split = parseSplit(options.split ?? 'train', '--split');
   const seq = options.seq ?? path.basename(path.resolve(options.frames));
   if (!seq || seq.includes('/') || seq.includes('\\') || seq.startsWith('.')) throw new UserError(`--seq ${seq}: not a usable folder name`);
 

@@ -5,7 +5,10 @@
 //                        seconds since step 0, across resumes), seconds (this update),
 //                        wait (the part of it spent waiting for the batch: the data loader)
 //   RUNDIR/val.jsonl     one object per validation: step, psnr, ssim, baselinePsnr,
-//                        baselineSsim, images
+//                        baselineSsim, images, split; on the data root's val split when it
+//                        has one, else on its test split
+//   RUNDIR/best/         the generator's (inference) weights at the best validation PSNR so
+//                        far: the checkpoint to ship when the run overfits its training scenes
 //   RUNDIR/loss.svg, RUNDIR/val.svg   plots, rewritten at every checkpoint
 //   RUNDIR/checkpoints/step-XXXXXXX/   the last `keep` checkpoints (checkpoint.ts layout)
 // A checkpoint holds the generator (weights.bin; with `average: ema(...)` the averaged
@@ -47,9 +50,9 @@ export interface RunOptions {
   checkpointEvery: number;
   /** Checkpoints kept (the newest). */
   keep: number;
-  /** Validate every N updates on the test split (0: never). */
+  /** Validate every N updates on the val split, else the test split (0: never). */
   valEvery: number;
-  /** Test pairs used for validation. */
+  /** Pairs used for validation (the first of the split). */
   valImages: number;
   blurKind?: BlurKind;
   /** Batch-assembling worker threads (BatchLoader). */
@@ -65,6 +68,8 @@ export interface RunResult {
   /** The newest checkpoint directory. */
   checkpoint?: string;
   lastValidation?: EvalResult;
+  /** The best validation so far and RUNDIR/best/, which holds its weights. */
+  best?: { step: number; psnr: number; dir: string };
 }
 
 interface TrainExtra {
@@ -220,11 +225,16 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
 
     let valData: PairDataset | undefined;
     if (options.valEvery > 0) {
-      valData = await PairDataset.open(options.dataRoot, 'test', blurKind).catch((err: unknown) => {
+      const split = (await isEmptyOrMissing(path.join(options.dataRoot, 'val'))) ? 'test' : 'val';
+      valData = await PairDataset.open(options.dataRoot, split, blurKind).catch((err: unknown) => {
         message(`validation off: ${(err as Error).message}`);
         return undefined;
       });
+      if (valData?.split === 'test') message(`validating on the test split (${options.dataRoot} has no val split): a checkpoint chosen by it is no longer scored on held-out data`);
     }
+    const bestDir = path.join(runDir, 'best');
+    const bestOf = (list: typeof validations) => list.reduce<(typeof validations)[number] | undefined>((b, v) => (!b || v.psnr > b.psnr ? v : b), undefined);
+    let best = bestOf(validations);
 
     const writePlots = async () => {
       const terms: Series[] = [
@@ -239,7 +249,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
           { name: 'PSNR (deblurred)', points: validations.map((v) => [v.step, v.psnr]) },
           { name: 'PSNR (blurry input)', points: validations.map((v) => [v.step, v.baselinePsnr]) },
         ];
-        await writeFileAtomic(path.join(runDir, 'val.svg'), linePlot(val, { title: 'validation PSNR (test split)', xLabel: 'step', yLabel: 'PSNR (dB)' }));
+        await writeFileAtomic(path.join(runDir, 'val.svg'), linePlot(val, { title: `validation PSNR (${valData?.split ?? 'test'} split)`, xLabel: 'step', yLabel: 'PSNR (dB)' }));
       }
     };
 
@@ -263,8 +273,14 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       const result = await evaluate(valData, (image) => deblurImage(program, trainer.inferenceParams, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages });
       validations.push({ ...result, step });
       const { images, ...means } = result;
-      await fs.appendFile(valFile, JSON.stringify({ step, ...means, images: images.length }) + '\n');
-      message(`step ${step}: validation PSNR ${result.psnr.toFixed(2)} dB (blurry ${result.baselinePsnr.toFixed(2)}), SSIM ${result.ssim.toFixed(4)} (blurry ${result.baselineSsim.toFixed(4)}) on ${images.length} test pairs`);
+      await fs.appendFile(valFile, JSON.stringify({ step, ...means, images: images.length, split: valData.split }) + '\n');
+      const better = !best || result.psnr > best.psnr;
+      message(`step ${step}: validation PSNR ${result.psnr.toFixed(2)} dB (blurry ${result.baselinePsnr.toFixed(2)}), SSIM ${result.ssim.toFixed(4)} (blurry ${result.baselineSsim.toFixed(4)}) on ${images.length} ${valData.split} pairs${better ? `; best so far: ${bestDir}` : ''}`);
+      if (better) {
+        best = validations[validations.length - 1];
+        const params = await hostArrays(trainer.checkpointContents().params);
+        await saveCheckpoint(bestDir, { meta: checkpointMeta(program, step, { validation: { split: valData.split, ...means, images: images.length } }), params: params.arrays });
+      }
     };
 
     logHandle = await fs.open(logFile, 'a');
@@ -299,7 +315,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
     if (lastSaved !== trainer.step) await save(trainer.step);
     else await writePlots();
     const lastValidation = validations.length ? validations[validations.length - 1] : undefined;
-    return { step: trainer.step, status, checkpoint: lastCheckpoint, lastValidation };
+    return { step: trainer.step, status, checkpoint: lastCheckpoint, lastValidation, best: best && { step: best.step, psnr: best.psnr, dir: bestDir } };
   } catch (err) {
     if (err instanceof NonFiniteLossError) {
       const kept = lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was written';
