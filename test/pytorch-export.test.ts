@@ -172,6 +172,30 @@ print(json.dumps({'sums': max(abs(k.sum() - 1) for k in ks), 'odd': all(k.shape[
     expect(Math.max(...python.sizes)).toBeLessThanOrEqual(2 * (Math.ceil(2 * 12) + 1) + 1);
   });
 
+  it('train.py validates on the val split when the data has one and keeps the best validation as model-best.pt, which netc import reads', () => {
+    const root = path.join(tmp(), 'with-val');
+    const frames = path.join(SHARED, 'fixtures/video/city-small');
+    for (const [range, split] of [['1:20', 'train'], ['24:32', 'val']]) {
+      const r = netc(['synth', '--frames', frames, '--out', root, '--window', '5', '--stride', '2', '--range', range, '--split', split, '--seq', split]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const file = model('deblur-lite.net');
+    const set = { feats: 8, blocks: 1, patch: 32, batch: 2, lr: 3e-3 };
+    const dir = exportTo(file, set);
+    const run = path.join(tmp(), 'run');
+    const out = execFileSync(PYTHON, [path.join(dir, 'train.py'), '--data', root, '--out', run, '--steps', '6', '--val-every', '2', '--val-images', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).not.toMatch(/validating on the test split/);
+    expect(out).toMatch(/step 2: validation PSNR .* \(2 val images\); best so far: model-best\.pt/);
+    const val = readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'val_psnr' in r);
+    expect(val.map((r) => [r.step, r.split])).toEqual([[2, 'val'], [4, 'val'], [6, 'val']]);
+    const top = val.reduce((b, r) => (r.val_psnr > b.val_psnr ? r : b));
+    const saved = execFileSync(PYTHON, ['-c', 'import torch, sys, json; b = torch.load(sys.argv[1]); print(json.dumps([b["step"], b["val_psnr"]]))', path.join(run, 'model-best.pt')], { encoding: 'utf8' });
+    expect(JSON.parse(saved)).toEqual([top.step, top.val_psnr]);
+    const sets = Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+    const imported = netc(['import', path.join(run, 'model-best.pt'), '--model', file, ...sets, '--out', path.join(tmp(), 'best')]);
+    expect(imported.status, imported.stderr).toBe(0);
+  });
+
   it('one DDP step on 2 processes gives the gradients of one process on the whole batch (1e-5)', () => {
     const dir = exportTo(model('deblur-lite.net'), { feats: 8, blocks: 1 });
     const out = path.join(tmp(), 'grads.json');

@@ -219,7 +219,7 @@ def parse_args(argv=None):
     p.add_argument('--resume', action='store_true', help='continue from RUN/state.pt')
     p.add_argument('--blur', default=(CONFIG['data'] or {}).get('blur', 'blur_gamma'), choices=['blur', 'blur_gamma'])
     p.add_argument('--checkpoint-every', type=int, default=CONFIG['checkpoint_every'])
-    p.add_argument('--val-every', type=int, default=CONFIG['validate_every'] or 0, help='steps between validations on the test split (0: never)')
+    p.add_argument('--val-every', type=int, default=CONFIG['validate_every'] or 0, help='steps between validations on the val split, else the test split (0: never); the best is saved as model-best.pt')
     p.add_argument('--val-images', type=int, default=8)
     p.add_argument('--log-every', type=int, default=50)
     p.add_argument('--amp', choices=['bf16', 'off'], help='mixed precision (default: bf16 on CUDA, off on CPU)')
@@ -293,10 +293,19 @@ def main():
     t0 = time.time()
     blur, sharp = load_pairs(pairs, data_device)
     log(f'{len(pairs)} training pairs from {args.data} loaded in {time.time() - t0:.1f} s; {world} process(es), batch {per_rank} each, patch {args.patch}, amp {"bf16" if amp else "off"}')
-    val_pairs = []
-    if args.val_every and rank == 0 and os.path.isdir(os.path.join(args.data, 'test')):
-        val_pairs = list_pairs(args.data, 'test', args.blur)
+    # Validation scores the val split (as netc train does), else the test split; the best
+    # validation's weights are kept as model-best.pt, the checkpoint to ship.
+    val_pairs, best_score = [], None
+    val_split = next((s for s in ('val', 'test') if os.path.isdir(os.path.join(args.data, s))), None)
+    if args.val_every and rank == 0 and val_split:
+        val_pairs = list_pairs(args.data, val_split, args.blur)
         val_pairs = val_pairs[:: max(1, len(val_pairs) // args.val_images)][: args.val_images]
+        if val_split == 'test':
+            log(f'validating on the test split ({args.data} has no val split): a checkpoint chosen by it is no longer scored on held-out data')
+        if args.resume and os.path.exists(os.path.join(args.out, 'log.jsonl')):
+            with open(os.path.join(args.out, 'log.jsonl')) as f:
+                scores = [r['val_psnr'] for r in map(json.loads, f) if 'val_psnr' in r and r['step'] <= start]
+            best_score = max(scores, default=None)
 
     def save(step):
         if rank != 0:
@@ -375,8 +384,12 @@ def main():
             shipped.eval()
             score, gain = validate(shipped, val_pairs, device, amp)
             shipped.train()
-            log(f'step {step}: validation PSNR {score:.2f} dB, {gain:+.2f} dB over the blurry input ({len(val_pairs)} test images)')
-            log_file.write(json.dumps({'step': step, 'val_psnr': score, 'val_gain': gain}) + '\n')
+            better = best_score is None or score > best_score
+            log(f'step {step}: validation PSNR {score:.2f} dB, {gain:+.2f} dB over the blurry input ({len(val_pairs)} {val_split} images)' + ('; best so far: model-best.pt' if better else ''))
+            log_file.write(json.dumps({'step': step, 'val_psnr': score, 'val_gain': gain, 'split': val_split}) + '\n')
+            if better:
+                best_score = score
+                save_atomic({'G': plain_state(shipped), 'step': step, 'val_psnr': score}, os.path.join(args.out, 'model-best.pt'))
         if args.checkpoint_every and step % args.checkpoint_every == 0 and step < total:
             save(step)
     save(step)
