@@ -135,18 +135,18 @@ describe('netc train', () => {
     }
   });
 
-  it('validates on the val split when the data has one, and keeps the best validation\'s weights in RUNDIR/best', async () => {
+  it('validates on the val split when the data has one (all of it by default), and keeps the best validation\'s weights in RUNDIR/best', async () => {
     const root = path.join(dirs.tmp, 'with-val');
     await fs.mkdir(path.join(root, 'val'), { recursive: true });
     await fs.symlink(path.join(dirs.data, 'train'), path.join(root, 'train'));
-    await fs.symlink(path.join(dirs.data, 'test', 'city'), path.join(root, 'val', 'city-val'));
+    await fs.symlink(path.join(dirs.data, 'train', 'city'), path.join(root, 'val', 'city-val')); // 10 pairs: more than a test split's default 4
     const runDir = path.join(dirs.tmp, 'best-run');
     const r = await runCli(['train', OFFICIAL_MODEL, '--data', root, '--out', runDir, ...TINY, '--set', 'lr=3e-3', '--backend', 'tfjs-cpu',
-      '--steps', '4', '--validate-every', '1', '--val-images', '3', '--checkpoint-every', '1', '--keep', '4']);
+      '--steps', '4', '--validate-every', '1', '--checkpoint-every', '1', '--keep', '4']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/validating on the test split/);
     const val = (await fs.readFile(path.join(runDir, 'val.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; psnr: number; split: string; images: number });
-    expect(val.map((v) => [v.step, v.split, v.images])).toEqual([[1, 'val', 3], [2, 'val', 3], [3, 'val', 3], [4, 'val', 3]]);
+    expect(val.map((v) => [v.step, v.split, v.images])).toEqual([[1, 'val', 10], [2, 'val', 10], [3, 'val', 10], [4, 'val', 10]]);
     const top = val.reduce((b, v) => (v.psnr > b.psnr ? v : b));
     expect(r.stdout).toContain(`best validation: ${top.psnr.toFixed(2)} dB at step ${top.step}`);
     const best = await readCheckpoint(path.join(runDir, 'best'));

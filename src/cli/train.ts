@@ -41,7 +41,7 @@ interface TrainFlags {
   keep: number;
   validateEvery?: number;
   valEvery?: number;
-  valImages: number;
+  valImages?: number;
   workers: number;
 }
 
@@ -121,7 +121,7 @@ export function registerTrain(program: Command): void {
     .option('--keep <k>', 'checkpoints kept (the newest)', integerOption('--keep', { min: 1 }), 3)
     .option('--validate-every <n>', 'steps between validations on the data\'s val split, else its test split (default: validate_every, else the checkpoint cadence; 0: never); the best one\'s weights are kept in RUNDIR/best', integerOption('--validate-every'))
     .addOption(new Option('--val-every <n>', 'the older name of --validate-every').argParser(integerOption('--val-every')).hideHelp())
-    .option('--val-images <n>', 'pairs used for validation (the first of the split)', integerOption('--val-images', { min: 1 }), 4)
+    .option('--val-images <n>', 'pairs used for validation, the first of the split (default: all of a val split, 4 of a test split)', integerOption('--val-images', { min: 1 }))
     .option('--workers <n>', 'threads assembling batches (0: on the main thread)', integerOption('--workers', { max: 64 }), 1)
     .action(async (file: string, flags: TrainFlags) => {
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {

@@ -52,8 +52,9 @@ export interface RunOptions {
   keep: number;
   /** Validate every N updates on the val split, else the test split (0: never). */
   valEvery: number;
-  /** Pairs used for validation (the first of the split). */
-  valImages: number;
+  /** Pairs used for validation (the first of the split); default: all of a val split, the
+   *  first 4 of a test split (which is larger and only a stand-in). */
+  valImages?: number;
   blurKind?: BlurKind;
   /** Batch-assembling worker threads (BatchLoader). */
   workers?: number;
@@ -270,7 +271,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
 
     const validate = async (step: number) => {
       if (!valData) return;
-      const result = await evaluate(valData, (image) => deblurImage(program, trainer.inferenceParams, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages });
+      const result = await evaluate(valData, (image) => deblurImage(program, trainer.inferenceParams, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages ?? (valData.split === 'val' ? undefined : 4) });
       validations.push({ ...result, step });
       const { images, ...means } = result;
       await fs.appendFile(valFile, JSON.stringify({ step, ...means, images: images.length, split: valData.split }) + '\n');

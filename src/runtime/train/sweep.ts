@@ -145,7 +145,7 @@ async function trainVariant(options: SweepOptions, variant: Variant, program: Pr
   options.onMessage?.(`${variant.name}: training${resumeFrom ? ` (resuming at step ${resumeFrom.meta.step})` : ''}`);
   const result = await trainRun({
     program, dataRoot: options.dataRoot, runDir, steps, seed: options.seed, resumeFrom,
-    checkpointEvery: 0, keep: 1, valEvery: 0, valImages: 0, workers: options.workers,
+    checkpointEvery: 0, keep: 1, valEvery: 0, workers: options.workers,
     onStep: options.onStep, onMessage: options.onMessage,
     shouldStop: () => options.shouldStop?.() === true || (outOfTime = timeUp()),
   });
