@@ -22,6 +22,17 @@ for arg in "$@"; do case $arg in --with-video) VIDEO=1 ;; *) ROOT=$arg ;; esac; 
 V=../shared/fixtures/video/sam2-gallery
 SAM2="Apache-2.0 (facebookresearch/sam2 repository; the clips carry no separate statement)"
 netc() { node bin/netc.js "$@"; }
+# fetch_debs DIR PKG=VERSION...: the packages' files extracted into DIR/x
+fetch_debs() {
+  local dir=$1; shift
+  mkdir -p "$dir/debs"
+  (cd "$dir/debs" && apt-get download "$@") \
+    || { echo "make-data: apt-get download failed (Debian bookworm's package lists are needed: sudo apt-get update)" >&2; exit 1; }
+  for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/x"; done
+  rm -rf "$dir/debs"
+}
+# to_png JPG PNG: area-averaged to 960 px wide, which also averages away most JPEG artifacts
+to_png() { ffmpeg -loglevel error -y -i "$1" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$2"; }
 
 for clip in 01_dog 02_cups 03_blocks 05_default_juggle; do
   netc synth --kernels --video $V/$clip.mp4 --seq ${clip}_shake --out "$ROOT" --size 640x360 --stride 4 --count 2 --seed 31 --length 3:16 --license "$SAM2"
@@ -36,21 +47,18 @@ cp ../shared/fixtures/images/astronaut.png ../shared/fixtures/images/coffee.png 
 cp ../shared/fixtures/images/chelsea.png data/photos-test/
 netc synth --kernels --images data/photos-train --seq photos_shake --out "$ROOT" --count 8 --seed 13 --length 3:16 --license "public domain (NASA) / CC0 (skimage data)"
 
-# More scenes: the photographs among Debian's wallpapers (the drawn and rendered ones left
-# out), area-averaged to 960 px wide, which also averages away most of their JPEG artifacts.
+# More scenes: the photographs among Debian's wallpapers (the drawn and rendered ones left out).
 WALL=data/wallpapers
 if [ ! -d "$WALL/photos" ]; then
-  mkdir -p "$WALL/debs" "$WALL/photos"
-  (cd "$WALL/debs" && apt-get download mate-backgrounds=1.26.0-1 plasma-workspace-wallpapers=4:5.27.5-2) \
-    || { echo "make-data: apt-get download failed (Debian bookworm's package lists are needed: sudo apt-get update)" >&2; exit 1; }
-  for deb in "$WALL"/debs/*.deb; do dpkg-deb -x "$deb" "$WALL/x"; done
+  mkdir -p "$WALL/photos"
+  fetch_debs "$WALL" mate-backgrounds=1.26.0-1 plasma-workspace-wallpapers=4:5.27.5-2
   for name in Aqua Blinds Dune FreshFlower Garden GreenMeadow LadyBird RainDrops Storm TwoWings Wood YellowFlower; do
-    ffmpeg -loglevel error -y -i "$WALL/x/usr/share/backgrounds/mate/nature/$name.jpg" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$WALL/photos/mate-$name.png"
+    to_png "$WALL/x/usr/share/backgrounds/mate/nature/$name.jpg" "$WALL/photos/mate-$name.png"
   done
   for name in BytheWater ColdRipple ColorfulCups EveningGlow FallenLeaf Grey OneStandsOut Path; do
-    ffmpeg -loglevel error -y -i "$WALL/x/usr/share/wallpapers/$name/contents/images/2560x1600.jpg" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$WALL/photos/plasma-$name.png"
+    to_png "$WALL/x/usr/share/wallpapers/$name/contents/images/2560x1600.jpg" "$WALL/photos/plasma-$name.png"
   done
-  rm -rf "$WALL/x" "$WALL/debs"
+  rm -rf "$WALL/x"
 fi
 netc synth --kernels --images "$WALL/photos" --seq wallpapers_shake --out "$ROOT" --count 12 --seed 14 --length 3:16 \
   --license "GPL-2+ (Debian mate-backgrounds 1.26.0-1, nature/) / LGPL-3 (Debian plasma-workspace-wallpapers 4:5.27.5-2)"
@@ -62,17 +70,11 @@ LOMIRI=data/lomiri
 LOMIRI_TRAIN="Bridge_by_Sander_Klootwijk Picture_0B_by_freespace Picture_1A_by_freespace Wine_by_Jakkub_Mede aitzgorri_by_Aitzol_Berasategi analogpattern_by_Peter_Nerlich free_by_Peter_Nerlich greentock_by_Peter_Nerlich picosdeeuropa_by_Aitzol_Berasategi seeding_by_Clements_Engelhardt sunset_by_Aitzol_Berasategi umang_by_Abhishek_Mudgal"
 LOMIRI_VAL="Dragonfly_by_Bolly friends_by_Aitzol_Berasategi life_by_Aitzol_Berasategi Kleiber_by_Lukas_Baubkus"
 if [ ! -d "$LOMIRI/val" ]; then
-  mkdir -p "$LOMIRI/debs" "$LOMIRI/train" "$LOMIRI/val"
-  (cd "$LOMIRI/debs" && apt-get download lomiri-wallpapers-16.04=20.04.0-2 lomiri-wallpapers-20.04=20.04.0-2) \
-    || { echo "make-data: apt-get download failed (Debian bookworm's package lists are needed: sudo apt-get update)" >&2; exit 1; }
-  for deb in "$LOMIRI"/debs/*.deb; do dpkg-deb -x "$deb" "$LOMIRI/x"; done
-  for split in train val; do
-    names=$LOMIRI_TRAIN; [ $split = val ] && names=$LOMIRI_VAL
-    for name in $names; do
-      ffmpeg -loglevel error -y -i "$LOMIRI/x/usr/share/backgrounds/$name.jpg" -vf scale=960:-2:flags=area -pix_fmt rgb24 "$LOMIRI/$split/$name.png"
-    done
-  done
-  rm -rf "$LOMIRI/x" "$LOMIRI/debs"
+  mkdir -p "$LOMIRI/train" "$LOMIRI/val"
+  fetch_debs "$LOMIRI" lomiri-wallpapers-16.04=20.04.0-2 lomiri-wallpapers-20.04=20.04.0-2
+  for name in $LOMIRI_TRAIN; do to_png "$LOMIRI/x/usr/share/backgrounds/$name.jpg" "$LOMIRI/train/$name.png"; done
+  for name in $LOMIRI_VAL; do to_png "$LOMIRI/x/usr/share/backgrounds/$name.jpg" "$LOMIRI/val/$name.png"; done
+  rm -rf "$LOMIRI/x"
 fi
 LOMIRI_LICENSE="CC-BY-4.0 / CC-BY-SA-4.0 / CC-BY-SA-3.0 / CC0-1.0 per photo, authors in the file names (Debian lomiri-wallpapers-16.04 and -20.04 20.04.0-2)"
 netc synth --kernels --images "$LOMIRI/train" --seq lomiri_shake --out "$ROOT" --count 12 --seed 15 --length 3:16 --license "$LOMIRI_LICENSE"

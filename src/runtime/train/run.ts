@@ -80,6 +80,9 @@ interface TrainExtra {
   time: number;
 }
 
+/** Pairs validated by default when a run stands in the test split for a missing val split. */
+const TEST_SPLIT_VAL_IMAGES = 4;
+
 const FIXED_KEYS = new Set(['step', 'loss', 'lr', 'time', 'seconds', 'wait', 'discriminator']);
 export const termKey = (name: string) => (FIXED_KEYS.has(name) ? `term_${name}` : name);
 
@@ -234,8 +237,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
       if (valData?.split === 'test') message(`validating on the test split (${options.dataRoot} has no val split): a checkpoint chosen by it is no longer scored on held-out data`);
     }
     const bestDir = path.join(runDir, 'best');
-    const bestOf = (list: typeof validations) => list.reduce<(typeof validations)[number] | undefined>((b, v) => (!b || v.psnr > b.psnr ? v : b), undefined);
-    let best = bestOf(validations);
+    const bestValidation = () => validations.reduce<(typeof validations)[number] | undefined>((b, v) => (!b || v.psnr > b.psnr ? v : b), undefined);
 
     const writePlots = async () => {
       const terms: Series[] = [
@@ -271,14 +273,13 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
 
     const validate = async (step: number) => {
       if (!valData) return;
-      const result = await evaluate(valData, (image) => deblurImage(program, trainer.inferenceParams, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages ?? (valData.split === 'val' ? undefined : 4) });
+      const result = await evaluate(valData, (image) => deblurImage(program, trainer.inferenceParams, image, { tile: DEFAULT_TILE, overlap: DEFAULT_OVERLAP }), { limit: options.valImages ?? (valData.split === 'val' ? undefined : TEST_SPLIT_VAL_IMAGES) });
+      const better = result.psnr > (bestValidation()?.psnr ?? -Infinity);
       validations.push({ ...result, step });
       const { images, ...means } = result;
       await fs.appendFile(valFile, JSON.stringify({ step, ...means, images: images.length, split: valData.split }) + '\n');
-      const better = !best || result.psnr > best.psnr;
       message(`step ${step}: validation PSNR ${result.psnr.toFixed(2)} dB (blurry ${result.baselinePsnr.toFixed(2)}), SSIM ${result.ssim.toFixed(4)} (blurry ${result.baselineSsim.toFixed(4)}) on ${images.length} ${valData.split} pairs${better ? `; best so far: ${bestDir}` : ''}`);
       if (better) {
-        best = validations[validations.length - 1];
         const params = await hostArrays(trainer.checkpointContents().params);
         await saveCheckpoint(bestDir, { meta: checkpointMeta(program, step, { validation: { split: valData.split, ...means, images: images.length } }), params: params.arrays });
       }
@@ -316,6 +317,7 @@ export async function trainRun(options: RunOptions): Promise<RunResult> {
     if (lastSaved !== trainer.step) await save(trainer.step);
     else await writePlots();
     const lastValidation = validations.length ? validations[validations.length - 1] : undefined;
+    const best = bestValidation();
     return { step: trainer.step, status, checkpoint: lastCheckpoint, lastValidation, best: best && { step: best.step, psnr: best.psnr, dir: bestDir } };
   } catch (err) {
     if (err instanceof NonFiniteLossError) {
