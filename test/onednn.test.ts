@@ -341,7 +341,8 @@ describe('elementwise kernels', () => {
         ...tf.split(tensor([9], 25), [2, 7]),
         // Above the addon's threshold for two threads (2^16 elements): rows split between them.
         ...tf.split(tensor([1, 48, 64, 48], 38), [16, 32], 3),
-        tf.slice(tensor([3, 200, 300], 39), [1, 17, 0], [2, 150, 300]), // two partial axes: JavaScript
+        tf.slice(tensor([3, 200, 300], 39), [1, 17, 0], [2, 150, 300]), // two partial axes: a strided copy, two threads
+        tf.slice(tensor([4, 5, 6, 7], 40), [1, 2, 3, 4], [2, 2, 2, 2]), // every axis partial
       ];
     }, false);
   });
@@ -356,7 +357,9 @@ describe('elementwise kernels', () => {
         tf.transpose(x, [0, 2, 1, 3]),
         tf.transpose(x, [3, 0, 1, 2]),
         tf.transpose(shuffle, [0, 1, 4, 2, 5, 3]),
-        tf.transpose(tensor([300, 200], 28)),
+        tf.transpose(tensor([300, 200], 28)), // two threads
+        tf.transpose(tensor([1, 40, 50, 16, 2, 2], 41), [0, 1, 4, 2, 5, 3]), // pixel shuffle, two threads
+        tf.transpose(tensor([7], 42)),
         tf.gather(x, reflect(4), 2),
         tf.gather(x, reflect(3), 1),
         tf.gather(x, tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'int32'), 0),

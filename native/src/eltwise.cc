@@ -382,6 +382,61 @@ Napi::Value copyRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// stridedCopy(src, dst, shape, strides, offset): dst, row-major of `shape`, gets
+// dst[i] = src[offset + index(i) . strides] (all strides >= 0, rank 1-8): a transpose or a
+// slice along several axes in one threaded pass. pixel_shuffle is a 6-D transpose whose
+// runs of 16-64 channels read every 4th float: as a JavaScript loop it took ~6 ns per
+// value, ~0.13 s per 1280x720 forward of the bundled model.
+Napi::Value stridedCopy(const Napi::CallbackInfo& info) {
+  Napi::Array shapeArg = info[2].As<Napi::Array>(), strideArg = info[3].As<Napi::Array>();
+  const uint32_t rank = shapeArg.Length();
+  if (rank == 0 || rank > 8 || strideArg.Length() != rank) {
+    throw Napi::RangeError::New(info.Env(), "stridedCopy: shape and strides of one rank, 1 to 8");
+  }
+  int64_t shape[8], stride[8];
+  int64_t total = 1, last = info[4].As<Napi::Number>().Int64Value();
+  if (last < 0) throw Napi::RangeError::New(info.Env(), "stridedCopy: negative offset");
+  const int64_t offset = last;
+  for (uint32_t i = 0; i < rank; i++) {
+    shape[i] = shapeArg.Get(i).As<Napi::Number>().Int64Value();
+    stride[i] = strideArg.Get(i).As<Napi::Number>().Int64Value();
+    if (shape[i] < 0 || stride[i] < 0) throw Napi::RangeError::New(info.Env(), "stridedCopy: negative extent or stride");
+    total *= shape[i];
+    if (shape[i] > 0) last += (shape[i] - 1) * stride[i];
+  }
+  if (total == 0) return info.Env().Undefined();
+  if (static_cast<size_t>(last) >= lengthOf(info[0]) || static_cast<size_t>(total) > lengthOf(info[1])) {
+    throw Napi::RangeError::New(info.Env(), "stridedCopy: out of bounds");
+  }
+  const float* src = floatData(info[0], lengthOf(info[0]), "src");
+  float* dst = floatData(info[1], lengthOf(info[1]), "dst");
+  const int64_t run = shape[rank - 1], step = stride[rank - 1], outer = static_cast<int64_t>(rank) - 1;
+  parallelRanges(
+      total / run,
+      [=](int64_t begin, int64_t end) {
+        // The source offset of row `begin`, then an odometer over the outer axes.
+        int64_t index[8], from = offset, rest = begin;
+        for (int64_t axis = outer - 1; axis >= 0; axis--) {
+          index[axis] = rest % shape[axis];
+          rest /= shape[axis];
+          from += index[axis] * stride[axis];
+        }
+        for (int64_t row = begin; row < end; row++) {
+          const float* in = src + from;
+          float* out = dst + row * run;
+          for (int64_t i = 0; i < run; i++) out[i] = in[i * step];
+          for (int64_t axis = outer - 1; axis >= 0; axis--) {
+            from += stride[axis];
+            if (++index[axis] < shape[axis]) break;
+            from -= stride[axis] * shape[axis];
+            index[axis] = 0;
+          }
+        }
+      },
+      total);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerEltwise(Napi::Env env, Napi::Object exports) {
@@ -391,6 +446,7 @@ void registerEltwise(Napi::Env env, Napi::Object exports) {
   exports.Set("activationGrad", Napi::Function::New(env, activationGrad));
   exports.Set("adam", Napi::Function::New(env, adam));
   exports.Set("copyRows", Napi::Function::New(env, copyRows));
+  exports.Set("stridedCopy", Napi::Function::New(env, stridedCopy));
 }
 
 }  // namespace netc

@@ -39,6 +39,9 @@ export interface OneDnnAddon {
   /** Row r's `count` floats from src[srcOffset + r * srcStride] to dst[dstOffset + r * dstStride]
    *  (concat and one-axis slices). */
   copyRows(src: Float32Array, dst: Float32Array, rows: [number, number, number, number, number, number]): void;
+  /** dst (row-major, `shape`, rank 1-8) [i] = src[offset + index(i) . strides], strides >= 0
+   *  (transposes, slices along several axes). */
+  stridedCopy(src: Float32Array, dst: Float32Array, shape: number[], strides: number[], offset: number): void;
   /** One Adam update into pOut, mOut, vOut (fused-kernels.ts's FUSED_ADAM). */
   adam(
     p: Float32Array,

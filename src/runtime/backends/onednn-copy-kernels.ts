@@ -1,17 +1,22 @@
 // oneDNN backend kernels that move data (Transpose, Concat, GatherV2, Slice, SplitV) into
 // recycled outputs (the concat gradient alone took 90 ms per call through tfjs-backend-cpu's
 // generic kernels): concats and slices along one axis as row copies in the addon (a
-// 1280x720 channel concat: ~0.2 s as a JavaScript loop over runs of 16 floats), the rest as
-// single JavaScript passes over float32 arrays.
+// 1280x720 channel concat: ~0.2 s as a JavaScript loop over runs of 16 floats), transposes
+// and other slices as one strided pass in the addon, gathers in JavaScript.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { stridedCopyInto, stridesOf } from '../strided.js';
 import { tf } from '../tf.js';
 import { nativeAddon } from './onednn-addon.js';
 import { floats, output, outputArray, size, type CpuBackend, type KernelArgs } from './onednn-backend.js';
 
-/** stridedCopy into a new output array (see strided.ts). */
+/** A strided view of `values` (see strided.ts) copied into a new output array: by the addon,
+ *  threaded (pixel_shuffle's transpose of a 1280x720 forward: ~0.13 s in JavaScript); rank 0
+ *  and ranks above the addon's 8 in JavaScript. */
 function stridedCopy(backend: CpuBackend, values: Float32Array, outShape: number[], strides: number[], offset: number): Float32Array {
-  return stridedCopyInto(outputArray(backend, size(outShape)), values, outShape, strides, offset);
+  const out = outputArray(backend, size(outShape));
+  if (outShape.length === 0 || outShape.length > 8) return stridedCopyInto(out, values, outShape, strides, offset);
+  nativeAddon().stridedCopy(values, out, outShape, strides, offset);
+  return out;
 }
 
 function sliceValues(backend: CpuBackend, values: Float32Array, shape: number[], begin: number[], sliceSize: number[]): Float32Array {
