@@ -22,9 +22,10 @@ function packageRoot(): string {
 export const BUNDLED_NAME = 'deblur-lite';
 /** Views `netc deblur`/`netc eval` average with the bundled model unless --ensemble says
  *  otherwise (deblur.ts): as is and flipped left-right. On its 27 held-out pairs 1, 2 and 4
- *  views gain +1.84, +2.04 and +2.12 dB; a 1280x720 photo takes 2.9, 4.0-4.8 and 7.6 s
- *  through `netc deblur` on the slowest 2-core machine measured (2.1 GHz Xeon): 2 is the
- *  most that stays under the 5 s bar there. */
+ *  views gain +1.84, +2.04 and +2.12 dB; a 1280x720 photo takes 2.2-2.6, 3.6-4.0 and
+ *  6.2-6.6 s through `netc deblur` on the slowest 2-core machine measured (2.1 GHz Xeon,
+ *  2026-12-02; its speed varies by a quarter over an hour): 2 is the most that stays under
+ *  the 5 s bar there. */
 export const BUNDLED_ENSEMBLE = 2;
 
 export function bundledModel(): { model: string; weights: string } {
