@@ -393,10 +393,9 @@ Napi::Value stridedCopy(const Napi::CallbackInfo& info) {
   if (rank == 0 || rank > 8 || strideArg.Length() != rank) {
     throw Napi::RangeError::New(info.Env(), "stridedCopy: shape and strides of one rank, 1 to 8");
   }
-  int64_t shape[8], stride[8];
-  int64_t total = 1, last = info[4].As<Napi::Number>().Int64Value();
-  if (last < 0) throw Napi::RangeError::New(info.Env(), "stridedCopy: negative offset");
-  const int64_t offset = last;
+  const int64_t offset = info[4].As<Napi::Number>().Int64Value();
+  if (offset < 0) throw Napi::RangeError::New(info.Env(), "stridedCopy: negative offset");
+  int64_t shape[8], stride[8], total = 1, last = offset;  // last: the largest index read
   for (uint32_t i = 0; i < rank; i++) {
     shape[i] = shapeArg.Get(i).As<Napi::Number>().Int64Value();
     stride[i] = strideArg.Get(i).As<Napi::Number>().Int64Value();
