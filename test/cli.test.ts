@@ -75,6 +75,23 @@ describe('netc compile --print and NETC_DEBUG', () => {
   });
 });
 
+describe('start-up', () => {
+  it('netc compile never loads TensorFlow.js (~0.25 s of every start; deblur does)', () => {
+    // A require hook that names every @tensorflow package the process loads (tf.ts requires
+    // tfjs as CommonJS, so each load passes Module._load).
+    const hook = path.join(tmp(), 'hook.cjs');
+    writeFileSync(hook, "const M = require('module'); const load = M._load;\n" +
+      "M._load = function (request, ...rest) { if (request.startsWith('@tensorflow/')) process.stderr.write('loads ' + request + '\\n'); return load.call(this, request, ...rest); };\n");
+    const env = { NODE_OPTIONS: `--require ${hook}` };
+    const compile = netc(['compile', OFFICIAL_MODEL, '--json'], { env });
+    expect(compile.status, compile.stderr).toBe(0);
+    expect(compile.stderr).toBe('');
+    const deblur = netc(['deblur', '--help'], { env });
+    expect(deblur.status, deblur.stderr).toBe(0);
+    expect(deblur.stderr).toContain('loads @tensorflow/tfjs');
+  });
+});
+
 describe('one whole-number parser', () => {
   const data = tmp();
   it.each<[string[], string]>([

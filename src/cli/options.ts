@@ -6,7 +6,7 @@ import { overrideProblem } from '../compiler/overrides.js';
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { BUNDLED_ENSEMBLE } from '../runtime/bundled.js';
-import { ENSEMBLE_VIEWS } from '../runtime/deblur.js';
+import { ENSEMBLE_VIEWS } from '../runtime/ensemble.js';
 
 /** Commander collector for repeated `--set name=value`. */
 export function collectSet(value: string, previous: Record<string, number> = {}): Record<string, number> {

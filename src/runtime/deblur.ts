@@ -22,6 +22,7 @@ import { walkNodes } from '../compiler/walk.js';
 import { sizeMultiple } from '../compiler/ops.js';
 export { sizeMultiple };
 import { webglConvPixelLimit } from './backends/webgl-limit.js';
+import { ENSEMBLE_FLIPS, ENSEMBLE_VIEWS } from './ensemble.js';
 import { runGraph, type ParamSource } from './execute.js';
 import { tf } from './tf.js';
 
@@ -92,13 +93,6 @@ function ramp(i: number, start: number, length: number, size: number, overlap: n
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** The flips ([left-right, up-down]) of each ensemble size. */
-const ENSEMBLE_FLIPS: Record<number, [boolean, boolean][]> = {
-  1: [[false, false]],
-  2: [[false, false], [true, false]],
-  4: [[false, false], [true, false], [false, true], [true, true]],
-};
-export const ENSEMBLE_VIEWS = Object.keys(ENSEMBLE_FLIPS).map(Number);
 
 /** An h x w RGB image (HWC) flipped; its own inverse. In JavaScript because tfjs's CPU
  *  reverse kernel took 4 s for one 1280x720 image. */
