@@ -1,6 +1,7 @@
 // One CLI: `netc diff` (with --set), `compile --print ast|ir`, NETC_DEBUG, `--weights`
 // only with `--onnx`, one whole-number parser for every command, the model file given the
-// same way everywhere (first argument; --model kept as the older form).
+// same way everywhere (first argument; --model kept as the older form), and a compile that
+// starts without TensorFlow.js.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';

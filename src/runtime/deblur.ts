@@ -93,7 +93,6 @@ function ramp(i: number, start: number, length: number, size: number, overlap: n
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-
 /** An h x w RGB image (HWC) flipped; its own inverse. In JavaScript because tfjs's CPU
  *  reverse kernel took 4 s for one 1280x720 image. */
 function flipRgb(data: Float32Array, h: number, w: number, [leftRight, upDown]: [boolean, boolean]): Float32Array {
