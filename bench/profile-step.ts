@@ -80,6 +80,9 @@ console.log(`steps ms: ${total.map((t) => t.toFixed(0)).join(' ')}; kernels ${ke
 // NetcConv2D's gradient calls the addon for filter + bias gradients directly (one pass for
 // both), so they are not a registered kernel: they are most of this remainder.
 console.log(`outside kernels (conv filter/bias gradients, JavaScript): ${(median(total) - kernelSum).toFixed(0)} ms/step`);
+const addonSum = [...addonTimes.values()].reduce((a, b) => a + b.ms, 0) / steps;
+const meanStep = total.reduce((a, b) => a + b, 0) / steps;
+console.log(`in the addon ${addonSum.toFixed(1)} ms/step; everything else (JavaScript: tfjs, netc) ${(meanStep - addonSum).toFixed(1)} ms of the mean step ${meanStep.toFixed(1)} ms`);
 for (const [name, { ms, calls }] of [...addonTimes].sort((a, b) => b[1].ms - a[1].ms)) {
   console.log(`addon ${name.padEnd(18)} ${(ms / steps).toFixed(1).padStart(8)} ms ${String(calls / steps).padStart(6)} calls`);
 }

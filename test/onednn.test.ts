@@ -291,6 +291,9 @@ describe('elementwise kernels', () => {
     [[1, 1, 1, 1], [2, 3, 4, 5]],
     [[2, 1, 4, 1], [3, 1, 5]],
     [[300, 400], [300, 400]], // large enough for the threaded loop
+    [[2, 128, 128, 3], []], // threaded: one row split over the threads
+    [[4, 64, 64, 16], [16]], // threaded rows of a bias add
+    [[8, 1, 100, 1], [5, 1, 70]], // threaded rows that start mid-way through the outer axes
   ];
   for (const [aShape, bShape] of shapes) {
     it(`add, sub, mul, div: [${aShape}] with [${bShape}]`, async () => {

@@ -63,16 +63,34 @@ struct Geometry {
   memory::dims padHigh() const { return {pb, pr}; }
 };
 
+/** Whether an activation layout `internal` that oneDNN chose holds NHWC `user`'s bytes in the
+ *  same order: nChw<B>c ([N][C/B][H][W][B]) does when C is exactly B. Then the caller's buffer
+ *  serves as is (a 128x128 16-channel activation's reorder took 0.14 ms, ~10 of them in each
+ *  training step of a 16-feature variant). */
+bool nhwcEquivalent(const memory::desc& user, const memory::desc& internal) {
+  if (user.dims().size() != 4) return false;
+  const memory::dims dims = user.dims();
+  const std::pair<tag, memory::dim> blocked[] = {{tag::nChw8c, 8}, {tag::nChw16c, 16}};
+  for (const auto& [layout, block] : blocked) {
+    if (dims[1] == block && user == memory::desc(dims, dt::f32, tag::nhwc) && internal == memory::desc(dims, dt::f32, layout)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /** How a tensor gets between the caller's layout and the primitive's: a reorder when they
  *  differ (through a scratch buffer), none when the caller's buffer can be used directly. */
 struct Layout {
   memory::desc user, internal;
   dnnl::reorder toInternal, toUser;
-  bool direct = true;
+  bool same = true;    // the primitive's layout is the caller's
+  bool direct = true;  // ... or holds the same bytes: no reorder either way
 
   Layout() = default;
   Layout(const memory::desc& userDesc, const memory::desc& internalDesc, bool input)
-      : user(userDesc), internal(internalDesc), direct(userDesc == internalDesc) {
+      : user(userDesc), internal(internalDesc), same(userDesc == internalDesc),
+        direct(same || nhwcEquivalent(userDesc, internalDesc)) {
     if (direct) return;
     if (input) {
       toInternal = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), user, cpuEngine(), internal));
@@ -83,8 +101,8 @@ struct Layout {
 
   /** Memory holding the caller's `data` in the internal layout (reordered if needed). */
   memory input(float* data, ScratchSlot slot) const {
+    if (direct) return memory(internal, cpuEngine(), data);
     memory userMemory(user, cpuEngine(), data);
-    if (direct) return userMemory;
     memory internalMemory(internal, cpuEngine(), scratch(slot, internal.get_size()));
     toInternal.execute(cpuStream(), userMemory, internalMemory);
     return internalMemory;
@@ -92,7 +110,7 @@ struct Layout {
 
   /** Memory the primitive writes into: the caller's buffer, or scratch to reorder later. */
   memory output(float* data, ScratchSlot slot) const {
-    if (direct) return memory(user, cpuEngine(), data);
+    if (direct) return memory(internal, cpuEngine(), data);
     return memory(internal, cpuEngine(), scratch(slot, internal.get_size()));
   }
 
@@ -220,7 +238,7 @@ struct BackwardWeightsPlan {
     src = Layout(g.srcDesc(tag::nhwc), pd.src_desc(), true);
     diffDst = Layout(g.dstDesc(tag::nhwc), pd.diff_dst_desc(), true);
     diffWeights = Layout(g.weightsDesc(tag::hwio), pd.diff_weights_desc(), false);
-    nhwc = src.direct && diffDst.direct;
+    nhwc = src.same && diffDst.same;
     if (bias && !(pd.diff_bias_desc() == g.biasDesc())) {
       throw std::runtime_error("oneDNN chose an unexpected bias-gradient layout");
     }

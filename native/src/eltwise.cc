@@ -74,21 +74,29 @@ std::vector<int64_t> broadcastStrides(const std::vector<int64_t>& shape, size_t 
 }
 
 /** Calls body(aOffset, bOffset, outOffset, count, aStep, bStep) for each run along the last
- *  axis of `out`, walking `a` and `b` with their broadcast strides. */
+ *  axis of `out` (rows [rowBegin, rowEnd) of them), walking `a` and `b` with their broadcast
+ *  strides. */
 template <typename Body>
 void forEachRow(const std::vector<int64_t>& out, const std::vector<int64_t>& aStrides,
-                const std::vector<int64_t>& bStrides, Body body) {
+                const std::vector<int64_t>& bStrides, Body body, size_t rowBegin = 0, size_t rowEnd = SIZE_MAX) {
   size_t rank = out.size();
   if (rank == 0) {
-    body(0, 0, 0, 1, 0, 0);
+    if (rowBegin == 0 && rowEnd > 0) body(0, 0, 0, 1, 0, 0);
     return;
   }
   int64_t inner = out[rank - 1];
   if (inner == 0) return;
-  size_t rows = sizeOf(out) / inner;
+  rowEnd = std::min(rowEnd, sizeOf(out) / inner);
+  // The odometer's start: row `rowBegin` split over the outer axes.
   std::vector<int64_t> index(rank, 0);
   int64_t aOffset = 0, bOffset = 0;
-  for (size_t row = 0; row < rows; row++) {
+  for (size_t axis = rank - 1, rest = rowBegin; axis-- > 0;) {
+    index[axis] = static_cast<int64_t>(rest % out[axis]);
+    rest /= out[axis];
+    aOffset += index[axis] * aStrides[axis];
+    bOffset += index[axis] * bStrides[axis];
+  }
+  for (size_t row = rowBegin; row < rowEnd; row++) {
     body(aOffset, bOffset, row * inner, inner, aStrides[rank - 1], bStrides[rank - 1]);
     // Odometer over the outer axes.
     for (size_t axis = rank - 1; axis-- > 0;) {
@@ -101,6 +109,29 @@ void forEachRow(const std::vector<int64_t>& out, const std::vector<int64_t>& aSt
       index[axis] = 0;
     }
   }
+}
+
+/** Drops size-1 axes and merges each axis into the one before it where both operands walk
+ *  on across the boundary (the outer stride is the inner stride times the inner size, which
+ *  holds for broadcast 0s too): x * scalar over [1, 128, 128, 3] becomes one row of 49,152
+ *  instead of 16,384 rows of 3, and a bias add over [N, H, W, C] rows of C. */
+void coalesce(std::vector<int64_t>& shape, std::vector<int64_t>& aStrides, std::vector<int64_t>& bStrides) {
+  std::vector<int64_t> s, a, b;
+  for (size_t axis = 0; axis < shape.size(); axis++) {
+    if (shape[axis] == 1) continue;
+    if (!s.empty() && a.back() == aStrides[axis] * shape[axis] && b.back() == bStrides[axis] * shape[axis]) {
+      s.back() *= shape[axis];
+      a.back() = aStrides[axis];
+      b.back() = bStrides[axis];
+    } else {
+      s.push_back(shape[axis]);
+      a.push_back(aStrides[axis]);
+      b.push_back(bStrides[axis]);
+    }
+  }
+  shape = std::move(s);
+  aStrides = std::move(a);
+  bStrides = std::move(b);
 }
 
 enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
@@ -125,7 +156,11 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aStrides, const floa
     });
     return;
   }
-  forEachRow(outShape, aStrides, bStrides, [&](int64_t ao, int64_t bo, int64_t oo, int64_t count, int64_t as, int64_t bs) {
+  std::vector<int64_t> shape = outShape, aWalk = aStrides, bWalk = bStrides;
+  coalesce(shape, aWalk, bWalk);
+  const int64_t inner = shape.empty() ? 1 : shape.back();
+  const int64_t rows = inner == 0 ? 0 : static_cast<int64_t>(sizeOf(shape)) / inner;
+  auto rowRun = [=](int64_t ao, int64_t bo, int64_t oo, int64_t count, int64_t as, int64_t bs) {
     const float* ap = a + ao;
     const float* bp = b + bo;
     float* row = out + oo;
@@ -140,7 +175,18 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aStrides, const floa
     } else {
       for (int64_t i = 0; i < count; i++) row[i] = op(ap[i * as], bp[i * bs]);
     }
-  });
+  };
+  if (rows == 1) {  // one long row (x op scalar): split the row itself
+    const int64_t as = aWalk.empty() ? 0 : aWalk.back(), bs = bWalk.empty() ? 0 : bWalk.back();
+    parallelRanges(inner, [=](int64_t begin, int64_t end) { rowRun(begin * as, begin * bs, begin, end - begin, as, bs); });
+    return;
+  }
+  parallelRanges(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        forEachRow(shape, aWalk, bWalk, rowRun, static_cast<size_t>(begin), static_cast<size_t>(end));
+      },
+      static_cast<int64_t>(sizeOf(shape)));
 }
 
 void checkBroadcast(const Napi::Env& env, const std::vector<int64_t>& shape, const std::vector<int64_t>& out, const char* name) {

@@ -3,6 +3,7 @@
 // registerOneDnnBackend (onednn.ts) has loaded it.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FusedActivation } from '../fused-kernels.js';
@@ -16,6 +17,8 @@ export interface OneDnnAddon {
   info(): OneDnnInfo;
   /** Frees cached primitives and scratch buffers. */
   release(): void;
+  /** Moves every other thread the process has now to SCHED_IDLE (Linux); returns how many. */
+  yieldHelperThreads(): number;
   /** activation: fused-kernels.ts's FusedActivation codes. */
   convForward(
     x: Float32Array,
@@ -109,6 +112,10 @@ export function loadAddon(): OneDnnAddon {
   // idle). libgomp reads this when oneDNN loads it, i.e. on the require below.
   process.env.OMP_WAIT_POLICY ??= 'passive';
   const loaded = require(path) as OneDnnAddon;
+  // Before oneDNN's first parallel region starts the OpenMP threads: V8's helper threads
+  // (GC, compilers) then run only on an idle core instead of stalling a convolution split
+  // over every core (native/src/addon.cc). NETC_HELPER_THREADS=normal leaves them as they are.
+  if (isMainThread && process.env.NETC_HELPER_THREADS !== 'normal') loaded.yieldHelperThreads();
   loaded.info(); // fails here, not in the first kernel, if oneDNN itself cannot start
   addon = loaded;
   return loaded;
