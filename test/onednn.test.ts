@@ -1,5 +1,6 @@
 // The 'onednn' backend against the plain tfjs CPU backend ('cpu', pure JavaScript): the
 // same functions on the same data must agree within 1e-4 relative, forward and gradients.
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/runtime/tf.js';
 import { ONEDNN_BACKEND, oneDnnInfo, registerOneDnnBackend, releaseOneDnnMemory } from '../src/runtime/backends/onednn.js';
@@ -305,11 +306,11 @@ describe('elementwise kernels', () => {
     });
   }
 
-  it('relu, step, square, sqrt (NaN propagates as in tfjs)', async () => {
+  it('relu, step, square, sqrt, abs (NaN propagates as in tfjs)', async () => {
     await expectSameOnBoth(() => {
       const x = tf.concat([tensor([300, 400], 21).reshape([-1]), tf.tensor1d([0, -0, NaN])]);
       const isNaN = (t: tf.Tensor) => tf.cast(tf.isNaN(t), 'float32');
-      const outputs = [tf.relu(x), tf.step(x), tf.step(x, 0.3), tf.square(x), tf.sqrt(x), tf.sqrt(tf.abs(x))];
+      const outputs = [tf.relu(x), tf.step(x), tf.step(x, 0.3), tf.square(x), tf.sqrt(x), tf.sqrt(tf.abs(x)), tf.abs(x)];
       return outputs.flatMap((y) => [isNaN(y), tf.where(tf.isNaN(y), 0, y)]);
     }, false);
   });
@@ -368,6 +369,7 @@ describe('elementwise kernels', () => {
         tf.gather(x, tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'int32'), 0),
         tf.gather(tensor([10, 100], 29), tf.tensor1d([9, 0, 3], 'int32'), 0), // long rows
         tf.gather(x, tf.tensor1d([4, 4, 0], 'int32'), -1),
+        tf.gather(tensor([2, 140, 134, 3], 43), reflect(134), 2), // the pyramid's padding, two threads
         tf.concat([x, tensor([2, 3, 4, 2], 31)], 3),
         tf.concat([x, tensor([2, 1, 4, 5], 32), x], 1),
         tf.concat([x, x], 0),
@@ -420,5 +422,38 @@ describe('registration and memory', () => {
     x.dispose();
     filter.dispose();
     bias.dispose();
+  });
+
+  // The kernel's own record of each thread's scheduling class (/proc/<pid>/task/<tid>/stat,
+  // field 41: 0 SCHED_OTHER, 5 SCHED_IDLE), read in a fresh process that loads the backend.
+  const POLICIES = `
+    import { readdirSync, readFileSync } from 'node:fs';
+    import { Worker } from 'node:worker_threads';
+    const { registerOneDnnBackend } = await import(${JSON.stringify(new URL('../dist/src/runtime/backends/onednn.js', import.meta.url).href)});
+    const policyOf = (tid) => Number(readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[38]);
+    const before = new Set(readdirSync('/proc/self/task'));
+    registerOneDnnBackend();
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await new Promise((resolve) => worker.once('online', resolve));
+    const later = readdirSync('/proc/self/task').filter((tid) => !before.has(tid));
+    const helpers = [...before].filter((tid) => tid !== String(process.pid));
+    console.log(JSON.stringify({ main: policyOf(process.pid), helpers: helpers.map(policyOf), later: later.map(policyOf) }));
+    await worker.terminate();
+  `;
+  const policies = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', POLICIES], { encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { main: number; helpers: number[]; later: number[] };
+  };
+
+  it("moves the process's helper threads to SCHED_IDLE, and only those that existed before it loaded", () => {
+    const { main, helpers, later } = policies({});
+    expect(main).toBe(0);
+    expect(helpers.length).toBeGreaterThan(0); // V8's platform threads
+    expect(helpers.every((policy) => policy === 5)).toBe(true);
+    expect(later.length).toBeGreaterThan(0); // the worker (and OpenMP's, if started)
+    expect(later.every((policy) => policy === 0)).toBe(true);
+    const opted = policies({ NETC_HELPER_THREADS: 'normal' });
+    expect([opted.main, ...opted.helpers, ...opted.later].every((policy) => policy === 0)).toBe(true);
   });
 });

@@ -229,7 +229,7 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-enum UnaryOp { kRelu = 0, kStep = 1, kSquare = 2, kSqrt = 3 };
+enum UnaryOp { kRelu = 0, kStep = 1, kSquare = 2, kSqrt = 3, kAbs = 4 };
 
 template <typename Op>
 void unaryLoop(const float* x, float* out, int64_t n, Op op) {
@@ -237,7 +237,7 @@ void unaryLoop(const float* x, float* out, int64_t n, Op op) {
 }
 
 // unary(op, x, out, alpha): relu (NaN stays NaN), step (x > 0 ? 1 : alpha; NaN stays NaN),
-// square, sqrt (Adam's update).
+// square, sqrt (Adam's update), abs (an L1 loss).
 Napi::Value unary(const Napi::CallbackInfo& info) {
   int op = info[0].As<Napi::Number>().Int32Value();
   size_t n = lengthOf(info[1]);
@@ -257,6 +257,9 @@ Napi::Value unary(const Napi::CallbackInfo& info) {
       break;
     case kSqrt:
       unaryLoop(x, out, count, [](float v) { return std::sqrt(v); });
+      break;
+    case kAbs:
+      unaryLoop(x, out, count, [](float v) { return std::fabs(v); });
       break;
     default:
       throw Napi::RangeError::New(info.Env(), "unknown unary op");
@@ -428,6 +431,36 @@ Napi::Value copyRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gather(src, dst, picks, outer, axisSize, inner): tf.gather along one axis, src viewed as
+// [outer, axisSize, inner] and dst as [outer, picks.length, inner]: dst[o][k] = src[o][picks[k]]
+// (the reflect padding of the Gaussian pyramid, a bilinear resize's taps).
+Napi::Value gather(const Napi::CallbackInfo& info) {
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(info.Env(), "gather: picks must be an Int32Array");
+  }
+  Napi::Int32Array pickArray = info[2].As<Napi::Int32Array>();
+  const int64_t outer = info[3].As<Napi::Number>().Int64Value(), axisSize = info[4].As<Napi::Number>().Int64Value(),
+                inner = info[5].As<Napi::Number>().Int64Value(), count = static_cast<int64_t>(pickArray.ElementLength());
+  if (outer < 0 || axisSize < 0 || inner < 0) throw Napi::RangeError::New(info.Env(), "gather: negative size");
+  const int32_t* picks = pickArray.Data();
+  for (int64_t k = 0; k < count; k++) {
+    if (picks[k] < 0 || picks[k] >= axisSize) throw Napi::RangeError::New(info.Env(), "gather: index out of range");
+  }
+  const float* src = floatData(info[0], static_cast<size_t>(outer * axisSize * inner), "src");
+  float* dst = floatData(info[1], static_cast<size_t>(outer * count * inner), "dst");
+  if (count == 0 || inner == 0) return info.Env().Undefined();
+  parallelRanges(
+      outer * count,
+      [=](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; row++) {
+          const float* from = src + ((row / count) * axisSize + picks[row % count]) * inner;
+          std::copy(from, from + inner, dst + row * inner);
+        }
+      },
+      outer * count * inner);
+  return info.Env().Undefined();
+}
+
 // stridedCopy(src, dst, shape, strides, offset): dst, row-major of `shape`, gets
 // dst[i] = src[offset + index(i) . strides] (all strides >= 0, rank 1-8): a transpose or a
 // slice along several axes in one threaded pass. pixel_shuffle is a 6-D transpose whose
@@ -486,6 +519,7 @@ Napi::Value stridedCopy(const Napi::CallbackInfo& info) {
 
 void registerEltwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, binary));
+  exports.Set("gather", Napi::Function::New(env, gather));
   exports.Set("unary", Napi::Function::New(env, unary));
   exports.Set("reduceSum", Napi::Function::New(env, reduceSum));
   exports.Set("activationGrad", Napi::Function::New(env, activationGrad));

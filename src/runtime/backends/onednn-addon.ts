@@ -42,6 +42,8 @@ export interface OneDnnAddon {
   /** Row r's `count` floats from src[srcOffset + r * srcStride] to dst[dstOffset + r * dstStride]
    *  (concat and one-axis slices). */
   copyRows(src: Float32Array, dst: Float32Array, rows: [number, number, number, number, number, number]): void;
+  /** tf.gather along one axis: src as [outer, axisSize, inner], dst [outer, picks.length, inner]. */
+  gather(src: Float32Array, dst: Float32Array, picks: Int32Array, outer: number, axisSize: number, inner: number): void;
   /** dst (row-major, `shape`, rank 1-8) [i] = src[offset + index(i) . strides], strides >= 0
    *  (transposes, slices along several axes). */
   stridedCopy(src: Float32Array, dst: Float32Array, shape: number[], strides: number[], offset: number): void;
@@ -61,7 +63,7 @@ export interface OneDnnAddon {
 export const Binary = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
 export type Binary = (typeof Binary)[keyof typeof Binary];
 
-export const Unary = { Relu: 0, Step: 1, Square: 2, Sqrt: 3 } as const;
+export const Unary = { Relu: 0, Step: 1, Square: 2, Sqrt: 3, Abs: 4 } as const;
 export type Unary = (typeof Unary)[keyof typeof Unary];
 
 export interface OneDnnInfo {

@@ -66,8 +66,8 @@ export function concat(args: KernelArgs): TensorInfo | undefined {
   return output(backend, outShape, out);
 }
 
-/** tf.gather along one axis (batchDims 0): whole slices copied per index (the reflect
- *  padding of the Gaussian pyramid). Out-of-range indices go to the plain kernel's error. */
+/** tf.gather along one axis (batchDims 0): whole slices copied per index, natively (the
+ *  reflect padding of the Gaussian pyramid). Out-of-range indices go to the plain kernel's error. */
 export function gather(args: KernelArgs): TensorInfo | undefined {
   const backend = args.backend as CpuBackend;
   const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
@@ -81,15 +81,7 @@ export function gather(args: KernelArgs): TensorInfo | undefined {
   const outer = size(x.shape.slice(0, $axis));
   const inner = size(x.shape.slice($axis + 1));
   const out = outputArray(backend, outer * picks.length * inner);
-  let to = 0;
-  for (let o = 0; o < outer; o++) {
-    for (const pick of picks) {
-      const from = (o * axisSize + pick) * inner;
-      if (inner > 64) out.set(values.subarray(from, from + inner), to);
-      else for (let i = 0; i < inner; i++) out[to + i] = values[from + i];
-      to += inner;
-    }
-  }
+  nativeAddon().gather(values, out, picks, outer, axisSize, inner);
   return output(backend, [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)], out);
 }
 

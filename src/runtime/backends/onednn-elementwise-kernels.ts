@@ -1,5 +1,5 @@
 // oneDNN's elementwise and reduction kernels for tfjs's kernel names (Add, Sub, Multiply,
-// RealDiv with NumPy broadcasting; Relu, Step, Square, Sqrt; Sum, Mean): vectorized native
+// RealDiv with NumPy broadcasting; Relu, Step, Square, Sqrt, Abs; Sum, Mean): vectorized native
 // loops over float32 data.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';

@@ -57,6 +57,7 @@ function kernelOverrides(): Map<string, KernelFunc> {
     ['Step', withFallback('Step', unaryKernel(Unary.Step))],
     ['Square', withFallback('Square', unaryKernel(Unary.Square))],
     ['Sqrt', withFallback('Sqrt', unaryKernel(Unary.Sqrt))],
+    ['Abs', withFallback('Abs', unaryKernel(Unary.Abs))],
     ['Sum', withFallback('Sum', reduceKernel(false))],
     ['Mean', withFallback('Mean', reduceKernel(true))],
     ['Slice', withFallback('Slice', slice)],
