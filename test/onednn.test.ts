@@ -381,6 +381,43 @@ describe('elementwise kernels', () => {
   });
 });
 
+describe('convolutions with 1-4 output channels (native/src/small-conv.cc, NETC_SMALL_CONV=on)', () => {
+  // 16 and 32 input channels (the kernels' condition), 1-4 outputs, kernels 5x5 and 3x5,
+  // batch 2, pads that cut taps on every side or leave input rows unused, rows wide enough
+  // for the 4-pixel path and rows that are all border; and a 3 -> 16 conv, whose input
+  // gradient is a forward 16 -> 3 conv.
+  const SMALL: ConvCase[] = [
+    { n: 2, h: 9, w: 13, c: 16, k: [5, 5], oc: 3, stride: [1, 1], pad: [2, 2, 2, 2] },
+    { n: 1, h: 6, w: 11, c: 32, k: [3, 5], oc: 1, stride: [1, 1], pad: [0, 2, 3, 1] },
+    { n: 2, h: 7, w: 3, c: 16, k: [5, 5], oc: 2, stride: [1, 1], pad: [1, 3, 2, 2] },
+    { n: 1, h: 8, w: 17, c: 16, k: [5, 3], oc: 4, stride: [1, 1], pad: [2, 2, 1, 1] },
+    { n: 2, h: 10, w: 12, c: 3, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
+  ];
+  const activations: (ConvPostOps['activation'] | undefined)[] = [undefined, 'relu', 'leaky_relu'];
+  for (const c of SMALL) {
+    for (const activation of activations) {
+      it(`${label(c)}, bias${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
+        const saved = process.env.NETC_SMALL_CONV;
+        process.env.NETC_SMALL_CONV = 'on';
+        try {
+          const before = oneDnnInfo()!.smallConvCalls;
+          await expectSameOnBoth(() => {
+            const { x, filter, bias } = convInputs(c);
+            const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
+              weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, { strides: c.stride, pad: c.pad, bias: d, activation, alpha: 0.2 }), 16);
+            const y = conv2dWithPostOps(x, filter, { strides: c.stride, pad: c.pad, bias, activation, alpha: 0.2 });
+            return [y, ...tf.grads(f)([x, filter, bias])];
+          }, false);
+          expect(oneDnnInfo()!.smallConvCalls).toBeGreaterThan(before);
+        } finally {
+          if (saved === undefined) delete process.env.NETC_SMALL_CONV;
+          else process.env.NETC_SMALL_CONV = saved;
+        }
+      });
+    }
+  }
+});
+
 describe('registration and memory', () => {
   it('registering twice is harmless', async () => {
     expect(registerOneDnnBackend()).toEqual({ ok: true });

@@ -85,6 +85,7 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   result.Set("threads", omp_get_max_threads());
   result.Set("cachedPlans", static_cast<double>(convCacheSize()));
   result.Set("convCalls", static_cast<double>(convExecutions()));
+  result.Set("smallConvCalls", static_cast<double>(smallConvExecutions()));
   result.Set("blockedWeightGradPlans", static_cast<double>(blockedWeightGradPlans()));
   return result;
 }

@@ -29,8 +29,30 @@ Napi::Value convForward(const Napi::CallbackInfo& info);
 Napi::Value convBackwardData(const Napi::CallbackInfo& info);
 Napi::Value convBackwardWeights(const Napi::CallbackInfo& info);
 void registerEltwise(Napi::Env env, Napi::Object exports);
+
+/** A convolution for small-conv.cc: NHWC x / y / dy, HWIO filter, stride 1, no dilation;
+ *  top and left padding (the bottom and right ones follow from oh, ow). activation: 0 none,
+ *  else negative outputs times alpha (relu: 0). */
+struct SmallConv {
+  const float* x = nullptr;
+  const float* filter = nullptr;
+  const float* bias = nullptr;
+  float* y = nullptr;
+  const float* dy = nullptr;
+  int64_t n, h, w, c, kh, kw, oc, oh, ow, pt, pl;
+  int activation = 0;
+  float alpha = 0.f;
+};
+/** Whether small-conv.cc has kernels for these channel counts, strides and dilations. */
+bool smallConvApplies(int64_t c, int64_t oc, int64_t sh, int64_t sw, int64_t dh, int64_t dw);
+/** y = act(conv(x, filter) + bias). */
+void smallConvForward(const SmallConv& s);
+/** dw (HWIO) and, when db is given, the bias gradient, from x and dy. */
+void smallConvWeightGrad(const SmallConv& s, float* dw, float* db);
 size_t convCacheSize();
 size_t convExecutions();
+/** Convolutions small-conv.cc's kernels ran (forward and filter gradient) since load. */
+size_t smallConvExecutions();
 /** Backward-weights plans that read activations in oneDNN's blocked layout (not NHWC). */
 size_t blockedWeightGradPlans();
 void clearConvCache();

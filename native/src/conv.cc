@@ -328,6 +328,71 @@ void runForward(ForwardPlan& plan, const Geometry& g, float* x, float* w, float*
   executions++;
 }
 
+/** NETC_SMALL_CONV: "on" or "off" force small-conv.cc's kernels where they apply, or
+ *  oneDNN (for tests and benchmarks); anything else, "auto". Read on every call. */
+std::string smallConvSetting() {
+  const char* value = std::getenv("NETC_SMALL_CONV");
+  return value ? value : "auto";
+}
+
+// Shapes whose small-conv.cc kernel was timed faster (true) or slower than oneDNN's.
+std::map<Key, bool> smallForwardChoices, smallWeightGradChoices;
+size_t smallConvRuns = 0;
+
+/** Seconds of the fastest of runs 2-4 of `body` (the first warms up). */
+template <typename Body>
+double bestOfThree(Body body) {
+  double best = 0;
+  for (int run = 0; run < 4; run++) {
+    auto started = std::chrono::steady_clock::now();
+    body();
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (run == 1 || (run > 1 && elapsed < best)) best = elapsed;
+  }
+  return best;
+}
+
+/** Whether to run small-conv.cc's kernel (`small`) rather than oneDNN's (`onednn`) for this
+ *  shape: in "auto" mode both are timed on the call's own data the first time, and the faster
+ *  is kept (the kernels' speed depends on the CPU: AVX-512, AVX2, core count). */
+template <typename Small, typename OneDnn>
+bool preferSmallConv(std::map<Key, bool>& choices, const Key& key, Small small, OneDnn onednn) {
+  const std::string setting = smallConvSetting();
+  if (setting == "on" || setting == "off") return setting == "on";
+  auto found = choices.find(key);
+  if (found != choices.end()) return found->second;
+  if (choices.size() >= kMaxPlans) choices.clear();
+  const bool faster = bestOfThree(small) < bestOfThree(onednn);
+  choices.emplace(key, faster);
+  return faster;
+}
+
+SmallConv smallConvOf(const Geometry& g) {
+  SmallConv s;
+  s.n = g.n, s.h = g.h, s.w = g.w, s.c = g.c, s.kh = g.kh, s.kw = g.kw, s.oc = g.oc, s.oh = g.oh, s.ow = g.ow;
+  s.pt = g.pt, s.pl = g.pl;
+  return s;
+}
+
+/** y = act(conv(x, w) + bias + residual): small-conv.cc's kernel where it applies and is the
+ *  faster on this shape, else oneDNN. */
+void forward(const Geometry& g, float* x, float* w, float* bias, float* residual, float* y, Activation activation, float alpha) {
+  ForwardPlan& plan = forwardPlan(g, bias != nullptr, residual != nullptr, activation, alpha);
+  if (!residual && smallConvApplies(g.c, g.oc, g.sh, g.sw, g.dh, g.dw)) {
+    SmallConv s = smallConvOf(g);
+    s.x = x, s.filter = w, s.bias = bias, s.y = y, s.activation = activation, s.alpha = alpha;
+    Key key = g.key();
+    key.insert(key.end(), {bias != nullptr, activation, floatBits(alpha)});
+    if (preferSmallConv(smallForwardChoices, key, [&] { smallConvForward(s); },
+                        [&] { runForward(plan, g, x, w, bias, nullptr, y); })) {
+      smallConvForward(s);
+      smallConvRuns++;
+      return;
+    }
+  }
+  runForward(plan, g, x, w, bias, residual, y);
+}
+
 /** For stride 1 and no dilation, the input gradient is itself a forward convolution: of dy
  *  with the filter rotated 180 degrees and its in/out channels swapped, padded by
  *  (kernel - 1 - padding) on each side. oneDNN 2.6 serves forward with its brgemm kernels
@@ -350,7 +415,7 @@ bool backwardDataAsForward(const Geometry& g, float* dy, float* w, float* dx) {
       }
     }
   }
-  runForward(forwardPlan(t, false, false, kNone, 0.f), t, dy, rotated, nullptr, nullptr, dx);
+  forward(t, dy, rotated, nullptr, nullptr, dx, kNone, 0.f);
   return true;
 }
 
@@ -370,7 +435,7 @@ Napi::Value convForward(const Napi::CallbackInfo& info) {
     if (activationCode < kNone || activationCode > kLeakyRelu) throw std::runtime_error("unknown activation");
     Activation activation = static_cast<Activation>(activationCode);
     float alpha = activation == kLeakyRelu ? info[7].As<Napi::Number>().FloatValue() : 0.f;
-    runForward(forwardPlan(g, bias != nullptr, residual != nullptr, activation, alpha), g, x, w, bias, residual, y);
+    forward(g, x, w, bias, residual, y, activation, alpha);
     cpuStream().wait();
   });
 }
@@ -477,6 +542,16 @@ Napi::Value convBackwardWeights(const Napi::CallbackInfo& info) {
     Key key = g.key();
     key.push_back(db != nullptr);
     BackwardWeightsPlan& plan = backwardWeightsPlans.getOrMake(key, [&] { return tunedBackwardWeightsPlan(g, x, dy, dw, db); });
+    if (smallConvApplies(g.c, g.oc, g.sh, g.sw, g.dh, g.dw)) {
+      SmallConv s = smallConvOf(g);
+      s.x = x, s.dy = dy;
+      if (preferSmallConv(smallWeightGradChoices, key, [&] { smallConvWeightGrad(s, dw, db); },
+                          [&] { runBackwardWeights(plan, g, x, dy, dw, db); })) {
+        smallConvWeightGrad(s, dw, db);
+        smallConvRuns++;
+        return;
+      }
+    }
     runBackwardWeights(plan, g, x, dy, dw, db);
   });
 }
@@ -489,6 +564,8 @@ size_t blockedWeightGradPlans() {
 
 size_t convExecutions() { return executions; }
 
+size_t smallConvExecutions() { return smallConvRuns; }
+
 size_t convCacheSize() {
   return forwardPlans.plans.size() + backwardDataPlans.plans.size() + backwardWeightsPlans.plans.size();
 }
@@ -497,6 +574,8 @@ void clearConvCache() {
   forwardPlans.plans.clear();
   backwardDataPlans.plans.clear();
   backwardWeightsPlans.plans.clear();
+  smallForwardChoices.clear();
+  smallWeightGradChoices.clear();
 }
 
 }  // namespace netc

@@ -75,6 +75,8 @@ export interface OneDnnInfo {
   cachedPlans: number;
   /** Native conv executions since load (forward, backward-data, backward-weights). */
   convCalls: number;
+  /** Of these, convolutions with 1-4 output channels that small-conv.cc's kernels ran. */
+  smallConvCalls: number;
   /** Backward-weights plans reading activations in oneDNN's blocked layout: chosen per shape
    *  by timing both layouts on the first call (NETC_CONV_LAYOUT=nhwc|blocked forces one). */
   blockedWeightGradPlans: number;
