@@ -17,7 +17,9 @@ export interface ConvBenchResult {
   conv: string;
   /** GFLOP of one forward pass (2 per multiply-add); forward + backward is 3x. */
   gflopForward: number;
-  onednn: { available: true; version: string; threads: number; forwardMs: number; forwardGflopPerSecond: number; forwardBackwardMs: number; forwardBackwardGflopPerSecond: number } | { available: false; reason: string };
+  onednn:
+    | { available: true; version: string; threads: number; forwardMs: number; forwardRunsMs: number[]; forwardGflopPerSecond: number; forwardBackwardMs: number; forwardBackwardRunsMs: number[]; forwardBackwardGflopPerSecond: number }
+    | { available: false; reason: string };
   tfjsCpu?: { forwardMs: number; forwardGflopPerSecond: number };
 }
 
@@ -25,14 +27,14 @@ const SIZE = 128;
 const CHANNELS = 64;
 const KERNEL = 5;
 
-/** Median wall time (ms) of `f`, whose result is read back so that all work is counted. */
-async function timeMs(f: () => tf.Tensor[], runs: number, warmUp: boolean): Promise<number> {
+/** Wall times (ms) of `f`'s runs, whose result is read back so that all work is counted. */
+async function timeMs(f: () => tf.Tensor[], runs: number, warmUp: boolean): Promise<number[]> {
   const once = () => {
     const outputs = tf.tidy(f);
     outputs.forEach((t) => t.dataSync());
     tf.dispose(outputs);
   };
-  return median(await timeRuns(once, runs, warmUp ? 1 : 0));
+  return timeRuns(once, runs, warmUp ? 1 : 0);
 }
 
 export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBenchResult> {
@@ -65,16 +67,20 @@ export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBen
   const registered = registerOneDnnBackend();
   if (registered.ok) {
     await tf.setBackend(ONEDNN_BACKEND);
-    const forwardMs = await timeMs(forward, runs, true);
-    const forwardBackwardMs = await timeMs(forwardBackward, runs, true);
+    const forwardRunsMs = await timeMs(forward, runs, true);
+    const forwardBackwardRunsMs = await timeMs(forwardBackward, runs, true);
+    const forwardMs = median(forwardRunsMs);
+    const forwardBackwardMs = median(forwardBackwardRunsMs);
     const info = oneDnnInfo()!;
     onednn = {
       available: true,
       version: info.version,
       threads: info.threads,
       forwardMs: round(forwardMs),
+      forwardRunsMs: forwardRunsMs.map(round),
       forwardGflopPerSecond: gflops(gflopForward, forwardMs),
       forwardBackwardMs: round(forwardBackwardMs),
+      forwardBackwardRunsMs: forwardBackwardRunsMs.map(round),
       forwardBackwardGflopPerSecond: gflops(3 * gflopForward, forwardBackwardMs),
     };
   } else {
@@ -84,7 +90,7 @@ export async function benchConv(options: ConvBenchOptions = {}): Promise<ConvBen
   let tfjsCpu: ConvBenchResult['tfjsCpu'];
   if (plainRuns > 0) {
     await tf.setBackend('cpu');
-    const forwardMs = await timeMs(forward, plainRuns, false);
+    const forwardMs = median(await timeMs(forward, plainRuns, false));
     tfjsCpu = { forwardMs: round(forwardMs), forwardGflopPerSecond: gflops(gflopForward, forwardMs) };
   }
 

@@ -1,8 +1,10 @@
 // `npm run bench`: the reference set, measured in one run on this machine, netc next to the
-// PyTorch peer (../shared/peer/bench.py), as ratios. Prints one JSON object on stdout
+// PyTorch peer (../shared/peer/bench.py, and bench/torch_bench.py on the same text exported
+// to PyTorch), as ratios from alternating rounds (below). Prints one JSON object on stdout
 // (progress on stderr) and writes it to bench/latest.json.
-//   npm run bench                 # everything (about 15 minutes on 2 cores)
-//   npm run bench -- --quick      # compile, conv, 256x256 forward, 128x128 train step only
+//   npm run bench                 # everything (about 25 minutes on 2 cores)
+//   npm run bench -- --quick      # without the full model's 720p forward and the WebGL and
+//                                 # tfjs-cpu rows (about 8 minutes)
 //   npm run bench -- --no-peer    # without PyTorch
 // Nothing else may run on the machine meanwhile: the numbers would be worthless.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCompile } from './compile.js';
 import { cpuPeak } from '../src/runtime/cpu-peak.js';
 import { benchConv } from './conv.js';
+import { median } from '../src/runtime/bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PEER = path.resolve(ROOT, '../shared/peer');
@@ -41,7 +44,7 @@ function run(cmd: string, argv: string[], timeoutMs: number): unknown {
 }
 
 const netcBench = (extra: string[], timeoutMs = 1_800_000) =>
-  run(path.join(ROOT, 'bin/netc.js'), ['bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, number>;
+  run(path.join(ROOT, 'bin/netc.js'), ['bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, unknown>;
 
 /** Seconds of `netc deblur` (bundled model, cpu backend) on a 1280x720 photo: the example
  *  photo scaled up by ffmpeg, so the content is a real picture. Median of 3. */
@@ -68,13 +71,60 @@ const report: Record<string, unknown> = {
 
 report.compile = ['models/deepdeblur.net', MODEL].map((f) => benchCompile(path.join(ROOT, f)));
 log('compile', JSON.stringify(report.compile));
-report.conv = await benchConv({ runs: 5, plainRuns: quick ? 0 : 1 });
+
+// This VM's speed drifts by up to a quarter within a minute (the same step measured 28 ms and
+// 44 ms ten seconds apart), for netc and PyTorch alike, so a ratio of two measurements taken
+// minutes apart says as much about the drift as about the code. Every ratio therefore comes
+// from alternating rounds, netc then PyTorch, repeated: each side's runs pooled over its
+// rounds, the medians of the pools compared. Both sides sample the same phases.
+const PEER_ROUNDS = 2;
+const SMALL_ROUNDS = 3;
+
+type Json = Record<string, unknown>;
+/** `rounds` pooled: each `<key>RunsMs` (netc) or `<key>_runs_ms` (the peer) concatenated and
+ *  its median (and the peer's minimum) recomputed, GFLOP/s and fractions of peak from that
+ *  median. The peer's other derived fields are those of its first round. */
+function pooled(rounds: Json[]): Json {
+  const first = rounds.find((r) => !('error' in r)) ?? rounds[0];
+  const merged: Json = { ...first, rounds: rounds.length };
+  for (const key of Object.keys(first)) {
+    const runs = key.endsWith('RunsMs') ? key.slice(0, -'RunsMs'.length) : key.endsWith('_runs_ms') ? key.slice(0, -'_runs_ms'.length) : undefined;
+    if (runs === undefined) continue;
+    const all = rounds.flatMap((r) => (Array.isArray(r[key]) ? (r[key] as number[]) : []));
+    merged[key] = all;
+    const netcKey = key.endsWith('RunsMs');
+    merged[netcKey ? `${runs}Ms` : `${runs}_ms`] = Math.round(median(all) * 1000) / 1000;
+    if (!netcKey && `${runs}_min_ms` in first) merged[`${runs}_min_ms`] = Math.min(...all);
+  }
+  const peak = (first.cpuPeak as { gflopPerSecond?: number } | undefined)?.gflopPerSecond;
+  for (const [gflop, ms, rate, fraction] of [['gflop', 'forwardMs', 'gflopPerSecond', 'forwardPeakFraction'], ['trainGflop', 'trainStepMs', 'trainGflopPerSecond', 'trainPeakFraction']]) {
+    if (typeof merged[gflop] !== 'number' || typeof merged[ms] !== 'number') continue;
+    merged[rate] = (merged[gflop] as number) / ((merged[ms] as number) / 1000);
+    if (peak) merged[fraction] = Math.round(((merged[rate] as number) / peak) * 1000) / 1000;
+  }
+  return merged;
+}
 
 const netc: Record<string, unknown> = {};
-netc.cpuForward256 = netcBench(['--backend', 'cpu', '--input', '256x256', '--runs', '3']);
-netc.cpuTrain128 = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '5']);
+const withPeer = !args.has('--no-peer');
+if (withPeer && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) spawnSync('bash', [path.join(PEER, 'setup.sh')], { stdio: ['ignore', 2, 2] });
+
+// The rows against the PyTorch peer (../shared/peer/bench.py: one 64-channel conv, the full
+// model's 256x256 forward and 128x128 training step, --full its 720p forward).
+const convRounds: Json[] = [];
+const peerRounds: Json[] = [];
+const referenceRounds: Record<string, Json[]> = { cpuForward256: [], cpuTrain128: [], cpuForward720p: [] };
+for (let round = 0; round < (withPeer ? PEER_ROUNDS : 1); round++) {
+  const conv = await benchConv({ runs: 5, plainRuns: quick || round > 0 ? 0 : 1 });
+  convRounds.push(conv as unknown as Json);
+  referenceRounds.cpuForward256.push(netcBench(['--backend', 'cpu', '--input', '256x256', '--runs', '3']));
+  referenceRounds.cpuTrain128.push(netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', '5']));
+  if (!quick) referenceRounds.cpuForward720p.push(netcBench(['--backend', 'cpu', '--input', '720x1280', '--runs', '3']));
+  if (withPeer) peerRounds.push(run('/usr/bin/python3', [path.join(PEER, 'bench.py'), ...(quick ? [] : ['--full'])], 3_600_000) as Json);
+}
+report.conv = { ...convRounds[0], onednn: pooled(convRounds.map((c) => c.onednn as Json)) };
+for (const [key, rounds] of Object.entries(referenceRounds)) if (rounds.length) netc[key] = pooled(rounds);
 if (!quick) {
-  netc.cpuForward720p = netcBench(['--backend', 'cpu', '--input', '720x1280', '--runs', '3']);
   // WebGL on Mesa llvmpipe (~1.5 GFLOP/s) and plain tfjs CPU are far too slow for the full
   // model at 256x256 and 720p within a benchmark run: their forward is timed at 64x64.
   netc.webglForward64 = netcBench(['--backend', 'webgl', '--input', '64x64', '--runs', '3']);
@@ -83,51 +133,61 @@ if (!quick) {
   netc.webglTrain128 = netcBench(['--backend', 'webgl', '--input', '128x128', '--train', '--runs', '1', '--warmup', '0']);
   netc.tfjsCpuForward64 = netcBench(['--backend', 'tfjs-cpu', '--input', '64x64', '--runs', '3']);
 }
-// The bundled model (models/deblur-lite.net): a 1280x720 photo through `netc deblur`, wall
-// time of the whole command (start, decode, deblur, PNG), and its forward pass.
+const peer = withPeer ? pooled(peerRounds) : undefined;
+if (peer) report.pytorch = peer;
+
+// The same module exported to PyTorch (bench/torch_bench.py), for the rows the peer lacks.
+const exportedDir = (file: string, set: string[]) => {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netc-export-')), 'x');
+  spawnSync(path.join(ROOT, 'bin/netc.js'), ['export', file, '--to', 'pytorch', '--out', dir, ...set.flatMap((s) => ['--set', s])], { cwd: ROOT });
+  return dir;
+};
+/** SMALL_ROUNDS alternating rounds of `netc bench FILE ...netcArgs` and torch_bench.py on the
+ *  same text exported; each side's runs pooled (above). */
+function alternating(file: string, set: string[], netcArgs: string[], torchArgs: string[]): { ours: Json; theirs?: Json } {
+  const dir = withPeer ? exportedDir(file, set) : '';
+  const ours: Json[] = [];
+  const theirs: Json[] = [];
+  for (let round = 0; round < SMALL_ROUNDS; round++) {
+    ours.push(run(path.join(ROOT, 'bin/netc.js'), ['bench', file, '--json', '--backend', 'cpu', ...netcArgs, ...set.flatMap((s) => ['--set', s])], 1_800_000) as Json);
+    if (withPeer) theirs.push(run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_bench.py'), dir, ...torchArgs], 600_000) as Json);
+  }
+  return { ours: pooled(ours), theirs: withPeer ? pooled(theirs) : undefined };
+}
+
+// The bundled model (models/deblur-lite.net): its forward at 1280x720 (one run per round
+// after a warm-up), and a 1280x720 photo through `netc deblur`, wall time of the whole
+// command (start, decode, deblur, PNG).
 const BUNDLED = 'models/deblur-lite.net';
-netc.bundledForward720p = run(path.join(ROOT, 'bin/netc.js'), ['bench', BUNDLED, '--json', '--backend', 'cpu', '--input', '720x1280', '--runs', '3'], 600_000);
+const bundled = alternating(BUNDLED, [], ['--input', '720x1280', '--runs', '1'], ['720x1280', '1']);
+netc.bundledForward720p = bundled.ours;
+if (bundled.theirs) report.pytorchBundled = bundled.theirs;
 netc.bundledDeblur720p = deblurPhotoWallTime();
-// Small variants, what people explore on a CPU: one training step at 128x128. A step is
-// 50-600 ms, so 15 runs each (the median is steadier on a shared VM), and each row runs
-// right before its PyTorch twin (below), so both see the same machine state. Both sides
-// get 5 untimed steps first: training runs thousands of steps, and netc's first ~5 are
-// slower (V8 compiles tfjs's JavaScript, the layout tuner times its first calls).
-const SMALL_RUNS = '15';
-const SMALL_WARMUP = '5';
-const smallNetc = (v: (typeof SMALL_VARIANTS)[number]) =>
-  (netc[v.key] = netcBench(['--backend', 'cpu', '--input', '128x128', '--train', '--runs', SMALL_RUNS, '--warmup', SMALL_WARMUP, '--batch', String(v.batch), ...v.set.flatMap((s) => ['--set', s])]));
-if (args.has('--no-peer')) SMALL_VARIANTS.forEach(smallNetc);
+
+// Small variants, what people explore on a CPU: one training step at 128x128 (50-800 ms), 5
+// timed steps per round after 3 untimed ones (netc's first steps are slower: V8 compiles
+// tfjs's JavaScript, the kernel tuners time their first calls; training runs thousands).
+const smallPeer: Record<string, Json> = {};
+for (const v of SMALL_VARIANTS) {
+  const row = alternating(MODEL, v.set, ['--input', '128x128', '--train', '--runs', '5', '--warmup', '3', '--batch', String(v.batch)], ['128x128', '5', '--train', '--batch', String(v.batch), '--warmup', '3']);
+  netc[v.key] = row.ours;
+  if (row.theirs) smallPeer[v.key] = row.theirs;
+}
 report.netc = netc;
 
-if (!args.has('--no-peer')) {
-  if (spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) spawnSync('bash', [path.join(PEER, 'setup.sh')], { stdio: ['ignore', 2, 2] });
-  const peer = run('/usr/bin/python3', [path.join(PEER, 'bench.py'), ...(quick ? [] : ['--full'])], 3_600_000) as Record<string, number>;
-  report.pytorch = peer;
-  // The same module exported to PyTorch (bench/torch_bench.py), for the rows the peer lacks.
-  const exported = (file: string, set: string[], torchArgs: string[]) => {
-    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netc-export-')), 'x');
-    spawnSync(path.join(ROOT, 'bin/netc.js'), ['export', file, '--to', 'pytorch', '--out', dir, ...set.flatMap((s) => ['--set', s])], { cwd: ROOT });
-    return run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_bench.py'), dir, ...torchArgs], 600_000) as Record<string, number>;
-  };
-  const bundledPeer = exported(BUNDLED, [], ['720x1280', '3']);
-  report.pytorchBundled = bundledPeer;
-  const smallPeer: Record<string, Record<string, number>> = {};
-  for (const v of SMALL_VARIANTS) {
-    smallNetc(v);
-    smallPeer[v.key] = exported(MODEL, v.set, ['128x128', SMALL_RUNS, '--train', '--batch', String(v.batch), '--warmup', SMALL_WARMUP]);
-  }
+if (peer) {
   report.pytorchSmall = smallPeer;
+  const bundledPeer = report.pytorchBundled as Json | undefined;
   /** ours[ourKey] / theirs[theirKey], rounded; null when either did not run. */
-  const ratioOf = (ours: unknown, theirs: Record<string, number> | undefined, ourKey: string, theirKey = ourKey) => {
-    const a = (ours as Record<string, unknown> | undefined)?.[ourKey];
+  const ratioOf = (ours: unknown, theirs: Json | undefined, ourKey: string, theirKey = ourKey) => {
+    const a = (ours as Json | undefined)?.[ourKey];
     const b = theirs?.[theirKey];
     return typeof a === 'number' && typeof b === 'number' ? Math.round((a / b) * 1000) / 1000 : null;
   };
   const ratio = (ours: unknown, key: string, theirs: string) => ratioOf(ours, peer, key, theirs);
   // Ratios netc / PyTorch (<= 1.0: netc is at least as fast). netc's forward includes the
   // Gaussian pyramid, so it is compared with PyTorch's forward including the pyramid.
-  const onednn = (report.conv as Awaited<ReturnType<typeof benchConv>>).onednn;
+  const onednn = (report.conv as Json).onednn;
   report.ratios = {
     forward256: ratio(netc.cpuForward256, 'forwardMs', 'msresnet_fwd_256_incl_pyramid_ms'),
     trainStep128: ratio(netc.cpuTrain128, 'trainStepMs', 'msresnet_train_step_128_ms'),
