@@ -2,7 +2,7 @@
 // tfjs ops on 'cpu' against torch.optim.Adam, and against each other bit for bit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETC_ADAM, ONEDNN_BACKEND, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
-import { adamStepAttrs, applyAdam } from '../src/runtime/optim.js';
+import { adamStepAttrs, applyAdam, applyAdamUpdates } from '../src/runtime/optim.js';
 import { tf } from '../src/runtime/tf.js';
 
 const P0 = [0.5, -1.25, 2.0, 0.0, 3.5, -0.75, 1e-3, -2.5];
@@ -75,5 +75,61 @@ describe('Adam update', () => {
     const plain = await train('cpu', p0, grad, 3, 1e-3);
     const native = await train(ONEDNN_BACKEND, p0, grad, 3, 1e-3);
     native.forEach((values, i) => expect(Buffer.from(values.buffer).equals(Buffer.from(plain[i].buffer)), `output ${i}`).toBe(true));
+  });
+
+  it('applyAdamUpdates on oneDNN: all parameters in one call over their own buffers, the same bits as applyAdam', async () => {
+    await tf.setBackend(ONEDNN_BACKEND);
+    const big = Float32Array.from({ length: 300_001 }, (_, i) => Math.sin(i));
+    const bigGrad = (t: number) => Float32Array.from({ length: big.length }, (_, i) => Math.cos(i * t));
+    const params = [P0, big].map((values) => {
+      const p = tf.variable(tf.tensor1d(values));
+      return { p, m: tf.variable(tf.zerosLike(p)), v: tf.variable(tf.zerosLike(p)) };
+    });
+    const before = tf.memory().numTensors;
+    const dataIdsNow = () => params.flatMap(({ p, m, v }) => [p.dataId, m.dataId, v.dataId]);
+    const dataIds: unknown[][] = [dataIdsNow()];
+    for (let t = 1; t <= 5; t++) {
+      const grads = [tf.tensor1d(gradient(t)), tf.tensor1d(bigGrad(t))];
+      applyAdamUpdates(params.map((x, i) => ({ ...x, g: grads[i] })), adamStepAttrs(settings, 0.05, t));
+      tf.dispose(grads);
+      expect(tf.memory().numTensors).toBe(before);
+      dataIds.push(dataIdsNow());
+    }
+    // The first update replaces the variables' initial data (made outside the pool); from
+    // then on each update writes over the same buffers.
+    dataIds[0].forEach((id, i) => expect(dataIds[1][i]).not.toBe(id));
+    dataIds[1].forEach((id, i) => expect(dataIds[5][i]).toBe(id));
+    const [p, m, v] = [params[0].p, params[0].m, params[0].v].map((x) => x.dataSync() as Float32Array);
+    expectNear(p, TORCH.p, 1e-6);
+    expectNear(m, TORCH.m, 1e-6);
+    expectNear(v, TORCH.v, 1e-7);
+    const plain = await train('cpu', big, bigGrad, 5, 0.05);
+    await tf.setBackend(ONEDNN_BACKEND);
+    [params[1].p, params[1].m, params[1].v].forEach((x, i) => expect(Buffer.from((x.dataSync() as Float32Array).buffer).equals(Buffer.from(plain[i].buffer)), `output ${i}`).toBe(true));
+    params.forEach((x) => tf.dispose([x.p, x.m, x.v]));
+  });
+
+  it('applyAdamUpdates never writes over values another tensor shares or that left tfjs', async () => {
+    await tf.setBackend(ONEDNN_BACKEND);
+    const p = tf.variable(tf.tensor1d(P0));
+    const [m, v] = [tf.variable(tf.zerosLike(p)), tf.variable(tf.zerosLike(p))];
+    const step = (t: number) => {
+      const g = tf.tensor1d(gradient(t));
+      applyAdamUpdates([{ p, m, v, g }], adamStepAttrs(settings, 0.05, t));
+      g.dispose();
+    };
+    step(1); // p now lives in a recycled buffer of its own
+    const shared = p.clone(); // the same data, two tensors
+    const sharedBefore = tf.mul(shared, 1); // a copy: reading shared itself would hand its buffer out
+    step(2);
+    expect(Array.from(shared.dataSync())).toEqual(Array.from(sharedBefore.dataSync()));
+    const handedOut = p.dataSync() as Float32Array; // values that left tfjs
+    const handedOutBefore = Float32Array.from(handedOut);
+    step(3);
+    expect(Array.from(handedOut)).toEqual(Array.from(handedOutBefore));
+    step(4);
+    step(5);
+    expectNear(p.dataSync() as Float32Array, TORCH.p, 1e-6);
+    tf.dispose([p, m, v, shared, sharedBefore]);
   });
 });

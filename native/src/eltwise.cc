@@ -356,23 +356,43 @@ Napi::Value activationGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+struct AdamHyper {
+  float beta1, oneMinusBeta1, beta2, oneMinusBeta2, correction2, eps, stepSize;
+};
+
+/** [beta1, 1 - beta1, beta2, 1 - beta2, sqrtCorrection2, eps, stepSize] from JavaScript. */
+AdamHyper adamHyper(const Napi::Value& value) {
+  Napi::Array h = value.As<Napi::Array>();
+  if (h.Length() != 7) throw Napi::RangeError::New(value.Env(), "adam needs 7 hyper-parameters");
+  float k[7];
+  for (uint32_t i = 0; i < 7; i++) k[i] = static_cast<float>(h.Get(i).As<Napi::Number>().DoubleValue());
+  return {k[0], k[1], k[2], k[3], k[4], k[5], k[6]};
+}
+
+/** One element of the update, in float32, the operations and their order exactly as the
+ *  composed tfjs ops (src/runtime/optim.ts), so that both give the same bits:
+ *  m' = m b1 + g (1 - b1);  v' = v b2 + g^2 (1 - b2);  p' = p - m' / (sqrt(v') / c2 + eps) * stepSize */
+inline void adamElement(float p, float m, float v, float g, const AdamHyper& h, float& pOut, float& mOut, float& vOut) {
+  float mNext = m * h.beta1 + g * h.oneMinusBeta1;
+  float vNext = v * h.beta2 + (g * g) * h.oneMinusBeta2;
+  float denom = std::sqrt(vNext) / h.correction2 + h.eps;
+  mOut = mNext;
+  vOut = vNext;
+  pOut = p - (mNext / denom) * h.stepSize;
+}
+
 void adamRange(const float* __restrict p, const float* __restrict m, const float* __restrict v, const float* __restrict g,
-               float* __restrict pOut, float* __restrict mOut, float* __restrict vOut, int64_t n, float beta1,
-               float oneMinusBeta1, float beta2, float oneMinusBeta2, float correction2, float eps, float stepSize) {
-  for (int64_t i = 0; i < n; i++) {
-    float mNext = m[i] * beta1 + g[i] * oneMinusBeta1;
-    float vNext = v[i] * beta2 + (g[i] * g[i]) * oneMinusBeta2;
-    float denom = std::sqrt(vNext) / correction2 + eps;
-    mOut[i] = mNext;
-    vOut[i] = vNext;
-    pOut[i] = p[i] - (mNext / denom) * stepSize;
-  }
+               float* __restrict pOut, float* __restrict mOut, float* __restrict vOut, int64_t n, AdamHyper h) {
+  for (int64_t i = 0; i < n; i++) adamElement(p[i], m[i], v[i], g[i], h, pOut[i], mOut[i], vOut[i]);
+}
+
+void adamRangeInPlace(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g, int64_t n,
+                      AdamHyper h) {
+  for (int64_t i = 0; i < n; i++) adamElement(p[i], m[i], v[i], g[i], h, p[i], m[i], v[i]);
 }
 
 // adam(p, m, v, g, pOut, mOut, vOut, [beta1, 1 - beta1, beta2, 1 - beta2, sqrtCorrection2,
-// eps, stepSize]): one Adam update in float32, the operations and their order exactly as
-// the composed tfjs ops (src/runtime/optim.ts), so that both give the same bits:
-//   m' = m b1 + g (1 - b1);  v' = v b2 + g^2 (1 - b2);  p' = p - m' / (sqrt(v') / c2 + eps) * stepSize
+// eps, stepSize]): one Adam update into new arrays (adamElement).
 Napi::Value adam(const Napi::CallbackInfo& info) {
   size_t n = lengthOf(info[0]);
   const float* p = floatData(info[0], n, "p");
@@ -382,16 +402,33 @@ Napi::Value adam(const Napi::CallbackInfo& info) {
   float* pOut = floatData(info[4], n, "pOut");
   float* mOut = floatData(info[5], n, "mOut");
   float* vOut = floatData(info[6], n, "vOut");
-  Napi::Array h = info[7].As<Napi::Array>();
-  if (h.Length() != 7) throw Napi::RangeError::New(info.Env(), "adam needs 7 hyper-parameters");
-  float k[7];
-  for (uint32_t i = 0; i < 7; i++) k[i] = static_cast<float>(h.Get(i).As<Napi::Number>().DoubleValue());
-  const float beta1 = k[0], oneMinusBeta1 = k[1], beta2 = k[2], oneMinusBeta2 = k[3], correction2 = k[4], eps = k[5],
-              stepSize = k[6];
+  const AdamHyper h = adamHyper(info[7]);
   parallelRanges(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
-    adamRange(p + begin, m + begin, v + begin, g + begin, pOut + begin, mOut + begin, vOut + begin, end - begin, beta1,
-              oneMinusBeta1, beta2, oneMinusBeta2, correction2, eps, stepSize);
+    adamRange(p + begin, m + begin, v + begin, g + begin, pOut + begin, mOut + begin, vOut + begin, end - begin, h);
   });
+  return info.Env().Undefined();
+}
+
+// adamInPlace([p0, m0, v0, g0, p1, m1, v1, g1, ...], hyper): the same update for every
+// parameter in one call, written over its p, m and v: four distinct arrays that no other
+// tensor shares (the backend checks before it calls). A training step's 40-64 updates were
+// as many tfjs kernels, each with three new tensors and three variable assignments.
+Napi::Value adamInPlace(const Napi::CallbackInfo& info) {
+  if (!info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "adamInPlace needs an array of arrays");
+  Napi::Array arrays = info[0].As<Napi::Array>();
+  if (arrays.Length() % 4 != 0) throw Napi::RangeError::New(info.Env(), "adamInPlace needs p, m, v, g per parameter");
+  const AdamHyper h = adamHyper(info[1]);
+  for (uint32_t k = 0; k < arrays.Length(); k += 4) {
+    size_t n = lengthOf(arrays.Get(k));
+    float* p = floatData(arrays.Get(k), n, "p");
+    float* m = floatData(arrays.Get(k + 1), n, "m");
+    float* v = floatData(arrays.Get(k + 2), n, "v");
+    const float* g = floatData(arrays.Get(k + 3), n, "g");
+    if (p == m || p == v || m == v || g == p || g == m || g == v) throw Napi::RangeError::New(info.Env(), "adamInPlace: p, m, v and g must be distinct");
+    parallelRanges(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+      adamRangeInPlace(p + begin, m + begin, v + begin, g + begin, end - begin, h);
+    });
+  }
   return info.Env().Undefined();
 }
 
@@ -524,6 +561,7 @@ void registerEltwise(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceSum", Napi::Function::New(env, reduceSum));
   exports.Set("activationGrad", Napi::Function::New(env, activationGrad));
   exports.Set("adam", Napi::Function::New(env, adam));
+  exports.Set("adamInPlace", Napi::Function::New(env, adamInPlace));
   exports.Set("copyRows", Napi::Function::New(env, copyRows));
   exports.Set("stridedCopy", Napi::Function::New(env, stridedCopy));
 }

@@ -35,6 +35,27 @@ export interface AdamStepAttrs {
   sqrtCorrection2: number;
 }
 
+/** One parameter's Adam update for a backend that writes it over the variables' own data. */
+export interface AdamInPlaceUpdate {
+  p: tf.Variable;
+  m: tf.Variable;
+  v: tf.Variable;
+  g: tf.Tensor;
+}
+
+/** The method a backend may have that applies many Adam updates at once over p, m and v's
+ *  own buffers (AdamStepAttrs as FUSED_ADAM), returning which it did; it must skip any whose
+ *  data another tensor shares or that left the backend (the caller applies those as usual). */
+export const ADAM_IN_PLACE = 'netcAdamInPlace';
+type AdamInPlace = (updates: AdamInPlaceUpdate[], attrs: AdamStepAttrs) => boolean[];
+
+/** The active backend's in-place Adam, if it has one. */
+export function inPlaceAdam(): AdamInPlace | undefined {
+  const backend = tf.backend() as unknown as Record<string, unknown>;
+  const method = backend[ADAM_IN_PLACE];
+  return typeof method === 'function' ? (method.bind(backend) as AdamInPlace) : undefined;
+}
+
 /** Whether the active backend registered `kernel` and every tensor is float32 (all the fused
  *  kernels take). */
 export function fusedKernelAvailable(kernel: string, tensors: (tf.Tensor | undefined)[]): boolean {

@@ -4,7 +4,7 @@
 // One call of the active backend's fused kernel where it registered one (fused-kernels.ts:
 // oneDNN's single native pass); elsewhere the same float32 operations in the same order as
 // tfjs ops, so both give the same bits.
-import { FUSED_ADAM, fusedKernelAvailable, type AdamStepAttrs } from './fused-kernels.js';
+import { FUSED_ADAM, fusedKernelAvailable, inPlaceAdam, type AdamInPlaceUpdate, type AdamStepAttrs } from './fused-kernels.js';
 import { tf } from './tf.js';
 
 export type { AdamStepAttrs };
@@ -36,4 +36,14 @@ export function applyAdam(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.
   m.assign(mNext);
   v.assign(vNext);
   tf.dispose([pNext, mNext, vNext]);
+}
+
+/** applyAdam for many parameters: in one call over their own buffers where the backend can
+ *  (fused-kernels.ts's ADAM_IN_PLACE), applyAdam for the rest. */
+export function applyAdamUpdates(updates: AdamInPlaceUpdate[], attrs: AdamStepAttrs): void {
+  const inPlace = inPlaceAdam();
+  const done = inPlace ? inPlace(updates, attrs) : [];
+  updates.forEach(({ p, m, v, g }, i) => {
+    if (!done[i]) applyAdam(p, m, v, g, attrs);
+  });
 }

@@ -82,6 +82,13 @@ export class BufferPool {
     this.freeBytes -= oldest.byteLength;
   }
 
+  /** Whether `values` are a whole pooled buffer that exactly one tensor views and that never
+   *  left tfjs: the one place its values live, so a kernel may write over them. */
+  soleView(values: unknown): boolean {
+    const buffer = pooledBuffer(values);
+    return buffer !== undefined && this.views.get(buffer) === 1 && (values as Float32Array).byteOffset === 0 && (values as Float32Array).byteLength === buffer.byteLength;
+  }
+
   /** `values` leave tfjs's control: their buffer is never recycled. */
   escape(values: unknown): void {
     const buffer = pooledBuffer(values);

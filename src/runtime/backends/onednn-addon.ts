@@ -58,6 +58,8 @@ export interface OneDnnAddon {
     vOut: Float32Array,
     hyper: [number, number, number, number, number, number, number],
   ): void;
+  /** adam's update for each parameter of [p0, m0, v0, g0, p1, ...], written over p, m and v. */
+  adamInPlace(arrays: Float32Array[], hyper: [number, number, number, number, number, number, number]): void;
 }
 
 export const Binary = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;

@@ -2,26 +2,49 @@
 // (conv + bias + residual + relu/leaky relu in one native call) with its gradient, and
 // FUSED_ADAM (one Adam update as a single native pass; a dozen tfjs ops otherwise).
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_ADAM, FUSED_CONV, FusedActivation, type AdamStepAttrs, type FusedConvAttrs } from '../fused-kernels.js';
+import { FUSED_ADAM, FUSED_CONV, FusedActivation, type AdamInPlaceUpdate, type AdamStepAttrs, type FusedConvAttrs } from '../fused-kernels.js';
 import { tf } from '../tf.js';
 import { nativeAddon } from './onednn-addon.js';
-import { floats, output, outputArray, size, type CpuBackend, type KernelArgs } from './onednn-backend.js';
+import { floats, output, outputArray, size, type CpuBackend, type KernelArgs, type RecyclingCpuBackend } from './onednn-backend.js';
+
+const adamHyper = ({ beta1, beta2, eps, stepSize, sqrtCorrection2 }: AdamStepAttrs): [number, number, number, number, number, number, number] => [
+  beta1,
+  1 - beta1,
+  beta2,
+  1 - beta2,
+  sqrtCorrection2,
+  eps,
+  stepSize,
+];
 
 function netcAdam(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as CpuBackend;
   const { p, m, v, g } = args.inputs as Record<string, TensorInfo>;
-  const { beta1, beta2, eps, stepSize, sqrtCorrection2 } = args.attrs as unknown as AdamStepAttrs;
   const [pOut, mOut, vOut] = [0, 1, 2].map(() => outputArray(backend, size(p.shape)));
-  nativeAddon().adam(floats(backend, p)!, floats(backend, m)!, floats(backend, v)!, floats(backend, g)!, pOut, mOut, vOut, [
-    beta1,
-    1 - beta1,
-    beta2,
-    1 - beta2,
-    sqrtCorrection2,
-    eps,
-    stepSize,
-  ]);
+  nativeAddon().adam(floats(backend, p)!, floats(backend, m)!, floats(backend, v)!, floats(backend, g)!, pOut, mOut, vOut, adamHyper(args.attrs as unknown as AdamStepAttrs));
   return [pOut, mOut, vOut].map((values) => output(backend, p.shape, values));
+}
+
+/** fused-kernels.ts's ADAM_IN_PLACE: every update whose p, m and v are each the only tensor on
+ *  a whole recycled buffer (refCount 1, buffer-pool.ts's soleView) in one native call over
+ *  those buffers; the others are left to the caller (e.g. parameters just loaded from a
+ *  checkpoint, whose arrays tfjs may share with the loader, until their first update). */
+export function adamInPlace(backend: RecyclingCpuBackend, updates: AdamInPlaceUpdate[], attrs: AdamStepAttrs): boolean[] {
+  const own = (t: tf.Tensor) => {
+    if (t.dtype !== 'float32' || !backend.data.has(t.dataId)) return undefined;
+    const data = backend.data.get(t.dataId);
+    return data.refCount === 1 && backend.pool.soleView(data.values) ? (data.values as Float32Array) : undefined;
+  };
+  const arrays: Float32Array[] = [];
+  const done = updates.map(({ p, m, v, g }) => {
+    const [pValues, mValues, vValues] = [own(p), own(m), own(v)];
+    const gValues = backend.data.has(g.dataId) ? floats(backend, g) : undefined;
+    if (!pValues || !mValues || !vValues || !gValues || gValues.length !== pValues.length || mValues.length !== pValues.length || vValues.length !== pValues.length) return false;
+    arrays.push(pValues, mValues, vValues, gValues);
+    return true;
+  });
+  if (arrays.length) nativeAddon().adamInPlace(arrays, adamHyper(attrs));
+  return done;
 }
 
 // tfjs's FusedConv2D has no residual input, and while recording gradients tf.fused.conv2d

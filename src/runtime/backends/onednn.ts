@@ -14,7 +14,8 @@ import { Binary, Unary, addonLoaded, loadAddon, nativeAddon, type OneDnnInfo } f
 import { recyclingBackendClass, withFallback, type RecyclingCpuBackend } from './onednn-backend.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, fusedConv2d } from './onednn-conv-kernels.js';
 import { concat, gather, slice, splitV, transpose } from './onednn-copy-kernels.js';
-import { registerCustomOps } from './onednn-custom-ops.js';
+import { ADAM_IN_PLACE, type AdamInPlaceUpdate, type AdamStepAttrs } from '../fused-kernels.js';
+import { adamInPlace, registerCustomOps } from './onednn-custom-ops.js';
 import { binaryKernel, reduceKernel, unaryKernel } from './onednn-elementwise-kernels.js';
 
 export type { OneDnnInfo };
@@ -83,7 +84,12 @@ export function registerOneDnnBackend(): RegisterResult {
     const { MathBackendCPU } = require('@tensorflow/tfjs-backend-cpu') as typeof tfjsCpu;
     // Priority 0: never chosen implicitly; netc activates it by name.
     const RecyclingBackend = recyclingBackendClass(MathBackendCPU);
-    tf.registerBackend(ONEDNN_BACKEND, () => (backendInstance = new RecyclingBackend()), 0);
+    class OneDnnBackend extends RecyclingBackend {
+      [ADAM_IN_PLACE](updates: AdamInPlaceUpdate[], attrs: AdamStepAttrs): boolean[] {
+        return adamInPlace(this, updates, attrs);
+      }
+    }
+    tf.registerBackend(ONEDNN_BACKEND, () => (backendInstance = new OneDnnBackend()), 0);
     const overrides = kernelOverrides();
     for (const config of tf.getKernelsForBackend('cpu')) {
       const kernelFunc = overrides.get(config.kernelName) ?? config.kernelFunc;

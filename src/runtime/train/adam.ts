@@ -3,7 +3,7 @@
 // ('<prefix>m/<param>', '<prefix>v/<param>') that a checkpoint saves and restores exactly, and
 // the learning rate is an argument of each update (the schedule lives in the trainer).
 import type { HostArray, ParamMap } from '../params.js';
-import { adamStepAttrs, applyAdam } from '../optim.js';
+import { adamStepAttrs, applyAdamUpdates } from '../optim.js';
 import { tf } from '../tf.js';
 
 export interface AdamSettings {
@@ -29,11 +29,9 @@ export class Adam {
   apply(grads: Record<string, tf.Tensor>, lr: number): void {
     this.step += 1;
     const attrs = adamStepAttrs(this.settings, lr, this.step);
-    for (const [name, p] of this.params) {
-      const g = grads[name];
-      if (!g) continue; // PyTorch skips parameters without a gradient
-      applyAdam(p, this.m.get(name)!, this.v.get(name)!, g, attrs);
-    }
+    // PyTorch skips parameters without a gradient.
+    const updates = [...this.params].filter(([name]) => grads[name]).map(([name, p]) => ({ p, m: this.m.get(name)!, v: this.v.get(name)!, g: grads[name] }));
+    applyAdamUpdates(updates, attrs);
   }
 
   /** The moment slots by name, for a checkpoint. */
