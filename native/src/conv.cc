@@ -515,13 +515,7 @@ std::unique_ptr<BackwardWeightsPlan> tunedBackwardWeightsPlan(const Geometry& g,
   if (candidates.size() > 1) {
     double fastest = 0;
     for (size_t i = 0; i < candidates.size(); i++) {
-      double seconds = 0;
-      for (int run = 0; run < 4; run++) {  // the first warms up; the best of the other three counts
-        auto started = std::chrono::steady_clock::now();
-        runBackwardWeights(*candidates[i], g, x, dy, dw, db);
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (run == 1 || (run > 1 && elapsed < seconds)) seconds = elapsed;
-      }
+      double seconds = bestOfThree([&] { runBackwardWeights(*candidates[i], g, x, dy, dw, db); });
       if (i == 0 || seconds < fastest) fastest = seconds, best = i;
     }
   }
