@@ -3,7 +3,8 @@
 //   m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g^2;  p' = p - m' / (sqrt(v') / c2 + eps) * stepSize
 // One call of the active backend's fused kernel where it registered one (fused-kernels.ts:
 // oneDNN's single native pass); elsewhere the same float32 operations in the same order as
-// tfjs ops, so both give the same bits.
+// tfjs ops, so both give the same bits. applyAdamUpdates: a step's updates at once, in place
+// where the backend can (oneDNN), the same bits again.
 import { FUSED_ADAM, fusedKernelAvailable, inPlaceAdam, type AdamInPlaceUpdate, type AdamStepAttrs } from './fused-kernels.js';
 import { tf } from './tf.js';
 

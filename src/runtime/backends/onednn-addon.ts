@@ -3,9 +3,9 @@
 // registerOneDnnBackend (onednn.ts) has loaded it.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isMainThread } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import type { FusedActivation } from '../fused-kernels.js';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,7 @@
 // The fused kernels of fused-kernels.ts as the oneDNN backend implements them: FUSED_CONV
-// (conv + bias + residual + relu/leaky relu in one native call) with its gradient, and
-// FUSED_ADAM (one Adam update as a single native pass; a dozen tfjs ops otherwise).
+// (conv + bias + residual + relu/leaky relu in one native call) with its gradient,
+// FUSED_ADAM (one Adam update as a single native pass; a dozen tfjs ops otherwise), and
+// ADAM_IN_PLACE (a step's updates in one call, over the variables' own buffers).
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_ADAM, FUSED_CONV, FusedActivation, type AdamInPlaceUpdate, type AdamStepAttrs, type FusedConvAttrs } from '../fused-kernels.js';
 import { tf } from '../tf.js';

@@ -9,12 +9,12 @@
 import { createRequire } from 'node:module';
 import type * as tfjsCpu from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { ADAM_IN_PLACE, type AdamInPlaceUpdate, type AdamStepAttrs } from '../fused-kernels.js';
 import { tf } from '../tf.js';
 import { Binary, Unary, addonLoaded, loadAddon, nativeAddon, type OneDnnInfo } from './onednn-addon.js';
 import { recyclingBackendClass, withFallback, type RecyclingCpuBackend } from './onednn-backend.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, fusedConv2d } from './onednn-conv-kernels.js';
 import { concat, gather, slice, splitV, transpose } from './onednn-copy-kernels.js';
-import { ADAM_IN_PLACE, type AdamInPlaceUpdate, type AdamStepAttrs } from '../fused-kernels.js';
 import { adamInPlace, registerCustomOps } from './onednn-custom-ops.js';
 import { binaryKernel, reduceKernel, unaryKernel } from './onednn-elementwise-kernels.js';
 
