@@ -63,16 +63,27 @@ struct Geometry {
   memory::dims padHigh() const { return {pb, pr}; }
 };
 
-/** Whether an activation layout `internal` that oneDNN chose holds NHWC `user`'s bytes in the
- *  same order: nChw<B>c ([N][C/B][H][W][B]) does when C is exactly B. Then the caller's buffer
- *  serves as is (a 128x128 16-channel activation's reorder took 0.14 ms, ~10 of them in each
- *  training step of a 16-feature variant). */
-bool nhwcEquivalent(const memory::desc& user, const memory::desc& internal) {
+/** Whether oneDNN's layout `internal` holds the caller's `user` (NHWC activations, HWIO
+ *  filters) byte for byte, so that the caller's buffer serves as is: a blocked layout that
+ *  splits one dimension into blocks of B is the plain one when that dimension is exactly B.
+ *  nChw<B>c ([N][C/B][H][W][B]) is NHWC with C == B (a 128x128 16-channel activation's
+ *  reorder took 0.14 ms, ~10 of them in each training step of a 16-feature variant);
+ *  Acdb<B>a ([O/B][H][W][I][B]) is HWIO with O == B (a filter's reorder took ~0.5 ms on
+ *  average with its threading, ~70 ms of a 128x128 DeepDeblur training step). */
+bool sameBytes(const memory::desc& user, const memory::desc& internal) {
   if (user.dims().size() != 4) return false;
   const memory::dims dims = user.dims();
-  const std::pair<tag, memory::dim> blocked[] = {{tag::nChw8c, 8}, {tag::nChw16c, 16}};
-  for (const auto& [layout, block] : blocked) {
-    if (dims[1] == block && user == memory::desc(dims, dt::f32, tag::nhwc) && internal == memory::desc(dims, dt::f32, layout)) {
+  struct Blocking {
+    tag plain, blocked;
+    size_t dim;
+    memory::dim block;
+  };
+  const Blocking candidates[] = {{tag::nhwc, tag::nChw8c, 1, 8},    {tag::nhwc, tag::nChw16c, 1, 16},
+                                 {tag::hwio, tag::Acdb16a, 0, 16},  {tag::hwio, tag::Acdb32a, 0, 32},
+                                 {tag::hwio, tag::Acdb64a, 0, 64}};
+  for (const Blocking& b : candidates) {
+    if (dims[b.dim] == b.block && user == memory::desc(dims, dt::f32, b.plain) &&
+        internal == memory::desc(dims, dt::f32, b.blocked)) {
       return true;
     }
   }
@@ -90,7 +101,7 @@ struct Layout {
   Layout() = default;
   Layout(const memory::desc& userDesc, const memory::desc& internalDesc, bool input)
       : user(userDesc), internal(internalDesc), same(userDesc == internalDesc),
-        direct(same || nhwcEquivalent(userDesc, internalDesc)) {
+        direct(same || sameBytes(userDesc, internalDesc)) {
     if (direct) return;
     if (input) {
       toInternal = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), user, cpuEngine(), internal));
@@ -159,18 +170,6 @@ auto preferNhwc(Make make) -> decltype(make(tag::any)) {
   return make(tag::any);
 }
 
-/** Whether oneDNN's weights layout `internal` is HWIO byte for byte: the blocked layouts
- *  Acdb<N>a ([O/N][H][W][I][N]) are, when O is exactly N. The forward then reads the
- *  caller's filter in place instead of reordering it (a copy, but ~0.5 ms each on average
- *  with its threading, ~70 ms of a 128x128 DeepDeblur training step). */
-bool hwioEquivalent(const Geometry& g, const memory::desc& internal) {
-  const std::pair<tag, memory::dim> blocked[] = {{tag::Acdb16a, 16}, {tag::Acdb32a, 32}, {tag::Acdb64a, 64}};
-  for (const auto& [layout, block] : blocked) {
-    if (g.oc == block && internal == g.weightsDesc(layout)) return true;
-  }
-  return false;
-}
-
 enum Activation { kNone = 0, kRelu = 1, kLeakyRelu = 2 };
 
 struct ForwardPlan {
@@ -192,8 +191,7 @@ struct ForwardPlan {
     });
     conv = dnnl::convolution_forward(pd);
     src = Layout(g.srcDesc(tag::nhwc), pd.src_desc(), true);
-    weights = hwioEquivalent(g, pd.weights_desc()) ? Layout(pd.weights_desc(), pd.weights_desc(), true)
-                                                    : Layout(g.weightsDesc(tag::hwio), pd.weights_desc(), true);
+    weights = Layout(g.weightsDesc(tag::hwio), pd.weights_desc(), true);
     dst = Layout(g.dstDesc(tag::nhwc), pd.dst_desc(), false);
     if (residual && !dst.direct) {
       residualToInternal = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), dst.user, cpuEngine(), dst.internal));

@@ -525,28 +525,18 @@ Napi::Value stridedCopy(const Napi::CallbackInfo& info) {
   }
   const float* src = floatData(info[0], lengthOf(info[0]), "src");
   float* dst = floatData(info[1], lengthOf(info[1]), "dst");
-  const int64_t run = shape[rank - 1], step = stride[rank - 1], outer = static_cast<int64_t>(rank) - 1;
+  const std::vector<int64_t> extents(shape, shape + rank), strides(stride, stride + rank), unused(rank, 0);
   parallelRanges(
-      total / run,
-      [=](int64_t begin, int64_t end) {
-        // The source offset of row `begin`, then an odometer over the outer axes.
-        int64_t index[8], from = offset, rest = begin;
-        for (int64_t axis = outer - 1; axis >= 0; axis--) {
-          index[axis] = rest % shape[axis];
-          rest /= shape[axis];
-          from += index[axis] * stride[axis];
-        }
-        for (int64_t row = begin; row < end; row++) {
-          const float* in = src + from;
-          float* out = dst + row * run;
-          for (int64_t i = 0; i < run; i++) out[i] = in[i * step];
-          for (int64_t axis = outer - 1; axis >= 0; axis--) {
-            from += stride[axis];
-            if (++index[axis] < shape[axis]) break;
-            from -= stride[axis] * shape[axis];
-            index[axis] = 0;
-          }
-        }
+      total / shape[rank - 1],
+      [&](int64_t begin, int64_t end) {
+        forEachRow(
+            extents, strides, unused,
+            [=](int64_t from, int64_t, int64_t to, int64_t count, int64_t step, int64_t) {
+              const float* in = src + offset + from;
+              float* out = dst + to;
+              for (int64_t i = 0; i < count; i++) out[i] = in[i * step];
+            },
+            static_cast<size_t>(begin), static_cast<size_t>(end));
       },
       total);
   return info.Env().Undefined();
