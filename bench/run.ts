@@ -43,8 +43,8 @@ function run(cmd: string, argv: string[], timeoutMs: number): unknown {
   return result;
 }
 
-const netcBench = (extra: string[], timeoutMs = 1_800_000) =>
-  run(path.join(ROOT, 'bin/netc.js'), ['bench', MODEL, '--json', ...extra], timeoutMs) as Record<string, unknown>;
+const netcBench = (extra: string[], file = MODEL) =>
+  run(path.join(ROOT, 'bin/netc.js'), ['bench', file, '--json', ...extra], 1_800_000) as Record<string, unknown>;
 
 /** Seconds of `netc deblur` (bundled model, cpu backend) on a 1280x720 photo: the example
  *  photo scaled up by ffmpeg, so the content is a real picture. Median of 3. */
@@ -149,7 +149,7 @@ function alternating(file: string, set: string[], netcArgs: string[], torchArgs:
   const ours: Json[] = [];
   const theirs: Json[] = [];
   for (let round = 0; round < SMALL_ROUNDS; round++) {
-    ours.push(run(path.join(ROOT, 'bin/netc.js'), ['bench', file, '--json', '--backend', 'cpu', ...netcArgs, ...set.flatMap((s) => ['--set', s])], 1_800_000) as Json);
+    ours.push(netcBench(['--backend', 'cpu', ...netcArgs, ...set.flatMap((s) => ['--set', s])], file));
     if (withPeer) theirs.push(run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_bench.py'), dir, ...torchArgs], 600_000) as Json);
   }
   return { ours: pooled(ours), theirs: withPeer ? pooled(theirs) : undefined };
