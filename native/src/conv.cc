@@ -4,6 +4,7 @@
 // oneDNN picks its own layouts (format_tag::any); filters always use oneDNN's layout.
 // Tensors are reordered in and out of oneDNN's layouts, and results go straight into the
 // caller's buffers when the layouts agree.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -63,31 +64,44 @@ struct Geometry {
   memory::dims padHigh() const { return {pb, pr}; }
 };
 
-/** Whether oneDNN's layout `internal` holds the caller's `user` (NHWC activations, HWIO
- *  filters) byte for byte, so that the caller's buffer serves as is: a blocked layout that
- *  splits one dimension into blocks of B is the plain one when that dimension is exactly B.
- *  nChw<B>c ([N][C/B][H][W][B]) is NHWC with C == B (a 128x128 16-channel activation's
- *  reorder took 0.14 ms, ~10 of them in each training step of a 16-feature variant);
- *  Acdb<B>a ([O/B][H][W][I][B]) is HWIO with O == B (a filter's reorder took ~0.5 ms on
- *  average with its threading, ~70 ms of a 128x128 DeepDeblur training step). */
-bool sameBytes(const memory::desc& user, const memory::desc& internal) {
-  if (user.dims().size() != 4) return false;
-  const memory::dims dims = user.dims();
-  struct Blocking {
-    tag plain, blocked;
-    size_t dim;
-    memory::dim block;
-  };
-  const Blocking candidates[] = {{tag::nhwc, tag::nChw8c, 1, 8},    {tag::nhwc, tag::nChw16c, 1, 16},
-                                 {tag::hwio, tag::Acdb16a, 0, 16},  {tag::hwio, tag::Acdb32a, 0, 32},
-                                 {tag::hwio, tag::Acdb64a, 0, 64}};
-  for (const Blocking& b : candidates) {
-    if (dims[b.dim] == b.block && user == memory::desc(dims, dt::f32, b.plain) &&
-        internal == memory::desc(dims, dt::f32, b.blocked)) {
-      return true;
-    }
+/** The axes of a blocked layout in the order its bytes run, outermost first, when every
+ *  blocked axis is exactly one block (so the blocks add neither padding nor a split); axes
+ *  of size 1 are left out, as they do not move a byte. Empty when the layout is not such. */
+std::vector<int> byteOrder(const memory::desc& desc) {
+  const dnnl_memory_desc_t& d = desc.data;
+  if (d.format_kind != dnnl_blocked || d.offset0 != 0) return {};
+  const dnnl_blocking_desc_t& blocking = d.format_desc.blocking;
+  std::vector<bool> blocked(d.ndims, false);
+  for (int k = 0; k < blocking.inner_nblks; k++) {
+    const int axis = blocking.inner_idxs[k];
+    if (blocked[axis] || d.dims[axis] != blocking.inner_blks[k]) return {};
+    blocked[axis] = true;
   }
-  return false;
+  std::vector<int> outer;
+  for (int axis = 0; axis < d.ndims; axis++) {
+    if (d.padded_dims[axis] != d.dims[axis]) return {};
+    if (!blocked[axis] && d.dims[axis] > 1) outer.push_back(axis);
+  }
+  std::stable_sort(outer.begin(), outer.end(),
+                   [&](int a, int b) { return blocking.strides[a] > blocking.strides[b]; });
+  for (int k = 0; k < blocking.inner_nblks; k++) {
+    if (d.dims[blocking.inner_idxs[k]] > 1) outer.push_back(blocking.inner_idxs[k]);
+  }
+  return outer;
+}
+
+/** Whether oneDNN's layout `internal` holds the caller's `user` (NHWC activations, HWIO
+ *  filters) byte for byte, so that the caller's buffer serves as is: a blocked layout is the
+ *  plain one when each blocked dimension is exactly one block and the axes run in the same
+ *  order. nChw16c with C == 16 is NHWC (a 128x128 16-channel activation's reorder took
+ *  0.14 ms, ~10 of them in each training step of a 16-feature variant); Acdb<B>a with O == B
+ *  and ABcd16b16a with I == O == 16 (backward-weights' output) are HWIO (a filter's reorder
+ *  took ~0.5 ms on average with its threading, ~70 ms of a 128x128 DeepDeblur step). */
+bool sameBytes(const memory::desc& user, const memory::desc& internal) {
+  if (user.data.data_type != internal.data.data_type || user.dims() != internal.dims()) return false;
+  if (user.get_size() != internal.get_size()) return false;
+  const std::vector<int> order = byteOrder(user);
+  return !order.empty() && order == byteOrder(internal);
 }
 
 /** How a tensor gets between the caller's layout and the primitive's: a reorder when they
