@@ -40,19 +40,15 @@ Buffer buffers[kSlotCount];
 void* scratch(ScratchSlot slot, size_t bytes) {
   Buffer& buffer = buffers[slot];
   if (bytes <= buffer.bytes) return buffer.data;
-  std::free(buffer.data);
-  buffer = Buffer{};
-  // 64-byte alignment: what oneDNN's vector code prefers.
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void* data = std::aligned_alloc(64, rounded);
-  if (!data) throw std::bad_alloc();
-  buffer = Buffer{data, rounded};
-  return data;
+  freeLarge(buffer.data, buffer.bytes);
+  buffer = Buffer{};  // stays empty if the allocation throws
+  buffer = Buffer{allocateLarge(bytes), bytes};
+  return buffer.data;
 }
 
 void releaseScratch() {
   for (Buffer& buffer : buffers) {
-    std::free(buffer.data);
+    freeLarge(buffer.data, buffer.bytes);
     buffer = Buffer{};
   }
 }
@@ -148,6 +144,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("convBackwardData", Napi::Function::New(env, convBackwardData));
   exports.Set("convBackwardWeights", Napi::Function::New(env, convBackwardWeights));
   registerEltwise(env, exports);
+  registerHugePages(env, exports);
   return exports;
 }
 

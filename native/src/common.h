@@ -20,6 +20,14 @@ enum ScratchSlot { kSlotSrc, kSlotWeights, kSlotRotatedWeights, kSlotDst, kSlotP
 void* scratch(ScratchSlot slot, size_t bytes);
 void releaseScratch();
 
+/** Memory for a buffer of `bytes`: from 2 MiB up its own mapping, 2 MiB-aligned and advised
+ *  onto transparent huge pages (huge-pages.cc says why); below, 64-byte-aligned malloc.
+ *  Throws std::bad_alloc. freeLarge takes the same byte count back. */
+void* allocateLarge(size_t bytes);
+void freeLarge(void* data, size_t bytes);
+/** Whether allocateLarge maps `bytes` on huge pages (when the system has them). */
+bool usesHugePages(size_t bytes);
+
 /** The float data of a Float32Array argument, checked to hold exactly `expected` floats. */
 float* floatData(const Napi::Value& value, size_t expected, const char* name);
 /** Like floatData, but null/undefined gives nullptr. */
@@ -29,6 +37,7 @@ Napi::Value convForward(const Napi::CallbackInfo& info);
 Napi::Value convBackwardData(const Napi::CallbackInfo& info);
 Napi::Value convBackwardWeights(const Napi::CallbackInfo& info);
 void registerEltwise(Napi::Env env, Napi::Object exports);
+void registerHugePages(Napi::Env env, Napi::Object exports);
 
 /** A convolution for small-conv.cc: NHWC x / y / dy, HWIO filter, stride 1, no dilation;
  *  top and left padding (the bottom and right ones follow from oh, ow). activation: 0 none,

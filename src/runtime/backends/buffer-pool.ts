@@ -25,8 +25,12 @@ export class BufferPool {
   readonly stats = { reused: 0, allocated: 0, allocatedBytes: 0, takenBytes: 0 };
 
   /** @param maxFreeBytes free buffers kept at most; past it the longest-idle ones are left to
-   *  the garbage collector. */
-  constructor(private readonly maxFreeBytes: number) {}
+   *  the garbage collector.
+   *  @param allocate makes a new buffer of `bytes` (not zeroed) when none is free. */
+  constructor(
+    private readonly maxFreeBytes: number,
+    private readonly allocate: (bytes: number) => ArrayBuffer = (bytes) => Buffer.allocUnsafeSlow(bytes).buffer,
+  ) {}
 
   /** A float array of `length` elements, not zeroed (kernels write all of their output). */
   take(length: number): Float32Array {
@@ -41,7 +45,7 @@ export class BufferPool {
       this.stats.allocated++;
       this.stats.allocatedBytes += bytes;
     }
-    const array = new Float32Array(buffer ?? Buffer.allocUnsafeSlow(bytes).buffer, 0, length);
+    const array = new Float32Array(buffer ?? this.allocate(bytes), 0, length);
     this.views.set(array.buffer, 0);
     return array;
   }

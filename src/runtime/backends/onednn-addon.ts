@@ -17,6 +17,9 @@ export interface OneDnnAddon {
   info(): OneDnnInfo;
   /** Frees cached primitives and scratch buffers. */
   release(): void;
+  /** `length` floats on their own 2 MiB-aligned mapping advised onto transparent huge pages
+   *  (Linux, from 2 MiB up; else plain memory), freed with the array's buffer. */
+  hugePageFloats(length: number): Float32Array;
   /** Moves every other thread the process has now to SCHED_IDLE (Linux); returns how many. */
   yieldHelperThreads(): number;
   /** activation: fused-kernels.ts's FusedActivation codes. */

@@ -5,6 +5,7 @@ import type * as tfjsCpu from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { BufferPool } from './buffer-pool.js';
+import { nativeAddon } from './onednn-addon.js';
 
 export type CpuBackend = tfjsCpu.MathBackendCPU;
 export type RecyclingCpuBackend = CpuBackend & { readonly pool: BufferPool };
@@ -13,11 +14,18 @@ export type KernelArgs = Parameters<KernelFunc>[0];
 /** Free output buffers kept for reuse at most (a 1280x720x64 activation is 236 MB). */
 const POOL_MAX_FREE_BYTES = 1 << 30;
 
+/** Outputs from one 2 MiB huge page up are mapped by the addon onto huge pages (fewer TLB
+ *  misses in the convolutions that stream through them: native/src/huge-pages.cc); smaller
+ *  ones come from Node's allocator. */
+const HUGE_PAGE_BYTES = 2 << 20;
+const allocateOutput = (bytes: number): ArrayBuffer =>
+  bytes >= HUGE_PAGE_BYTES ? (nativeAddon().hugePageFloats(bytes / 4).buffer as ArrayBuffer) : Buffer.allocUnsafeSlow(bytes).buffer;
+
 /** tfjs-backend-cpu whose data store tells the pool when a tensor views, hands out or stops
  *  viewing a buffer (the hooks buffer-pool.ts needs). */
 export function recyclingBackendClass(Base: typeof tfjsCpu.MathBackendCPU) {
   return class RecyclingBackend extends Base {
-    readonly pool = new BufferPool(POOL_MAX_FREE_BYTES);
+    readonly pool = new BufferPool(POOL_MAX_FREE_BYTES, allocateOutput);
     override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
       const dataId = super.write(values, shape, dtype);
       this.pool.adopt(values);
