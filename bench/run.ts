@@ -164,12 +164,14 @@ netc.bundledForward720p = bundled.ours;
 if (bundled.theirs) report.pytorchBundled = bundled.theirs;
 netc.bundledDeblur720p = deblurPhotoWallTime();
 
-// Small variants, what people explore on a CPU: one training step at 128x128 (50-800 ms), 5
-// timed steps per round after 3 untimed ones (netc's first steps are slower: V8 compiles
-// tfjs's JavaScript, the kernel tuners time their first calls; training runs thousands).
+// Small variants, what people explore on a CPU: one training step at 128x128 (30-800 ms),
+// the steady state a training run of thousands of steps lives in: 10 timed steps per round
+// after 20 untimed ones, on both sides. netc's first ~15 steps are slower (V8 compiles
+// tfjs's JavaScript, the kernel tuners time their first calls): blocks=2 feats=16 ran 45-65
+// ms in steps 2-10 and ~40 ms from step 15 on, so 3 warm-up steps measured the warm-up.
 const smallPeer: Record<string, Json> = {};
 for (const v of SMALL_VARIANTS) {
-  const row = alternating(MODEL, v.set, ['--input', '128x128', '--train', '--runs', '5', '--warmup', '3', '--batch', String(v.batch)], ['128x128', '5', '--train', '--batch', String(v.batch), '--warmup', '3']);
+  const row = alternating(MODEL, v.set, ['--input', '128x128', '--train', '--runs', '10', '--warmup', '20', '--batch', String(v.batch)], ['128x128', '10', '--train', '--batch', String(v.batch), '--warmup', '20']);
   netc[v.key] = row.ours;
   if (row.theirs) smallPeer[v.key] = row.theirs;
 }
