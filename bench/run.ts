@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCompile } from './compile.js';
 import { cpuPeak } from '../src/runtime/cpu-peak.js';
 import { benchConv } from './conv.js';
+import { pacedPair } from './paced.js';
 import { median } from '../src/runtime/bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -74,11 +75,11 @@ log('compile', JSON.stringify(report.compile));
 
 // This VM's speed drifts by up to a quarter within a minute (the same step measured 28 ms and
 // 44 ms ten seconds apart), for netc and PyTorch alike, so a ratio of two measurements taken
-// minutes apart says as much about the drift as about the code. Every ratio therefore comes
-// from alternating rounds, netc then PyTorch, repeated: each side's runs pooled over its
-// rounds, the medians of the pools compared. Both sides sample the same phases.
+// minutes apart says as much about the drift as about the code. The peer's rows (its script
+// times a whole set at once) therefore come from alternating rounds, netc then PyTorch,
+// repeated: each side's runs pooled over its rounds, the medians of the pools compared. The
+// rows of exported .net text are timed closer still, in pairs of single runs (pacedRow).
 const PEER_ROUNDS = 2;
-const SMALL_ROUNDS = 3;
 
 type Json = Record<string, unknown>;
 /** `rounds` pooled: each `<key>RunsMs` (netc) or `<key>_runs_ms` (the peer) concatenated and
@@ -142,51 +143,59 @@ const exportedDir = (file: string, set: string[]) => {
   spawnSync(path.join(ROOT, 'bin/netc.js'), ['export', file, '--to', 'pytorch', '--out', dir, ...set.flatMap((s) => ['--set', s])], { cwd: ROOT });
   return dir;
 };
-/** SMALL_ROUNDS alternating rounds of `netc bench FILE ...netcArgs` and torch_bench.py on the
- *  same text exported; each side's runs pooled (above). */
-function alternating(file: string, set: string[], netcArgs: string[], torchArgs: string[]): { ours: Json; theirs?: Json } {
-  const dir = withPeer ? exportedDir(file, set) : '';
-  const ours: Json[] = [];
-  const theirs: Json[] = [];
-  for (let round = 0; round < SMALL_ROUNDS; round++) {
-    ours.push(netcBench(['--backend', 'cpu', ...netcArgs, ...set.flatMap((s) => ['--set', s])], file));
-    if (withPeer) theirs.push(run('/usr/bin/python3', [path.join(ROOT, 'bench/torch_bench.py'), dir, ...torchArgs], 600_000) as Json);
+/** A row of netc next to the same text exported to PyTorch, timed in paced pairs
+ *  (bench/paced.ts): `warmup` untimed runs on each side, then `pairs` pairs of runs in turns.
+ *  The row's ratio is the median of the pairs' ratios. Without the peer, netc alone. */
+async function pacedRow(file: string, set: string[], input: string, train: boolean, batch: number, warmup: number, pairs: number) {
+  const trainArgs = train ? ['--train'] : [];
+  const netcArgv = ['--backend', 'cpu', '--input', input, ...trainArgs, '--batch', String(batch), '--runs', String(pairs), '--warmup', String(warmup), ...set.flatMap((s) => ['--set', s])];
+  if (!withPeer) return { ours: pooled([netcBench(netcArgv, file)]) };
+  const dir = exportedDir(file, set);
+  const torchArgv = [path.join(ROOT, 'bench/torch_bench.py'), dir, input, String(pairs), ...trainArgs, '--batch', String(batch), '--warmup', String(warmup), '--paced'];
+  log(`paced pairs: netc bench ${file} ${netcArgv.join(' ')} | torch_bench.py ${torchArgv.slice(1).join(' ')}`);
+  try {
+    const runsKey = train ? 'trainStepRunsMs' : 'forwardRunsMs';
+    const pair = await pacedPair([path.join(ROOT, 'bin/netc.js'), ['bench', file, '--json', '--paced', ...netcArgv]], ['/usr/bin/python3', torchArgv], pairs, runsKey, ROOT);
+    log('-> ratio', pair.ratio, 'pairs', pair.pairRatios.join(' '));
+    return { ours: { ...pooled([pair.ours]), pairRatios: pair.pairRatios }, theirs: pair.theirs, ratio: pair.ratio };
+  } catch (error) {
+    log(`failed: ${(error as Error).message}`);
+    return { ours: { error: (error as Error).message }, ratio: null };
   }
-  return { ours: pooled(ours), theirs: withPeer ? pooled(theirs) : undefined };
 }
 
-// The bundled model (models/deblur-lite.net): its forward at 1280x720 (one run per round
-// after a warm-up), and a 1280x720 photo through `netc deblur`, wall time of the whole
+// The bundled model (models/deblur-lite.net): its forward at 1280x720 (5 pairs after one
+// warm-up run each), and a 1280x720 photo through `netc deblur`, wall time of the whole
 // command (start, decode, deblur, PNG).
 const BUNDLED = 'models/deblur-lite.net';
-const bundled = alternating(BUNDLED, [], ['--input', '720x1280', '--runs', '1'], ['720x1280', '1']);
+const bundled = await pacedRow(BUNDLED, [], '720x1280', false, 1, 1, 5);
 netc.bundledForward720p = bundled.ours;
 if (bundled.theirs) report.pytorchBundled = bundled.theirs;
 netc.bundledDeblur720p = deblurPhotoWallTime();
 
 // Small variants, what people explore on a CPU: one training step at 128x128 (30-800 ms),
-// the steady state a training run of thousands of steps lives in: 10 timed steps per round
-// after 20 untimed ones, on both sides. netc's first ~15 steps are slower (V8 compiles
-// tfjs's JavaScript, the kernel tuners time their first calls): blocks=2 feats=16 ran 45-65
-// ms in steps 2-10 and ~40 ms from step 15 on, so 3 warm-up steps measured the warm-up.
+// in the steady state a training run of thousands of steps lives in: 20 untimed steps on
+// each side, then 30 pairs. netc's first ~15 steps are slower (V8 compiles tfjs's
+// JavaScript, the kernel tuners time their first calls): blocks=2 feats=16 ran 45-65 ms in
+// steps 2-10 and ~40 ms from step 15 on, so 3 warm-up steps measured the warm-up.
 const smallPeer: Record<string, Json> = {};
+const smallRatios: Record<string, number | null> = {};
 for (const v of SMALL_VARIANTS) {
-  const row = alternating(MODEL, v.set, ['--input', '128x128', '--train', '--runs', '10', '--warmup', '20', '--batch', String(v.batch)], ['128x128', '10', '--train', '--batch', String(v.batch), '--warmup', '20']);
+  const row = await pacedRow(MODEL, v.set, '128x128', true, v.batch, 20, 30);
   netc[v.key] = row.ours;
   if (row.theirs) smallPeer[v.key] = row.theirs;
+  smallRatios[v.key] = row.ratio ?? null;
 }
 report.netc = netc;
 
 if (peer) {
   report.pytorchSmall = smallPeer;
-  const bundledPeer = report.pytorchBundled as Json | undefined;
-  /** ours[ourKey] / theirs[theirKey], rounded; null when either did not run. */
-  const ratioOf = (ours: unknown, theirs: Json | undefined, ourKey: string, theirKey = ourKey) => {
-    const a = (ours as Json | undefined)?.[ourKey];
-    const b = theirs?.[theirKey];
+  /** ours[key] / the peer's [theirs], rounded; null when either did not run. */
+  const ratio = (ours: unknown, key: string, theirs: string) => {
+    const a = (ours as Json | undefined)?.[key];
+    const b = peer[theirs];
     return typeof a === 'number' && typeof b === 'number' ? Math.round((a / b) * 1000) / 1000 : null;
   };
-  const ratio = (ours: unknown, key: string, theirs: string) => ratioOf(ours, peer, key, theirs);
   // Ratios netc / PyTorch (<= 1.0: netc is at least as fast). netc's forward includes the
   // Gaussian pyramid, so it is compared with PyTorch's forward including the pyramid.
   const onednn = (report.conv as Json).onednn;
@@ -196,8 +205,8 @@ if (peer) {
     forward720p: ratio(netc.cpuForward720p, 'forwardMs', 'msresnet_fwd_720p_ms'),
     convForward: ratio(onednn, 'forwardMs', 'conv5x5_64_fwd_ms'),
     convForwardBackward: ratio(onednn, 'forwardBackwardMs', 'conv5x5_64_fwdbwd_ms'),
-    bundledForward720p: ratioOf(netc.bundledForward720p, bundledPeer, 'forwardMs'),
-    ...Object.fromEntries(SMALL_VARIANTS.map((v) => [v.key, ratioOf(netc[v.key], smallPeer[v.key], 'trainStepMs')])),
+    bundledForward720p: bundled.ratio ?? null,
+    ...smallRatios,
   };
 }
 

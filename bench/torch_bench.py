@@ -2,7 +2,11 @@
 median of RUNS after --warmup untimed runs, default 1): the forward under torch.no_grad,
 and with --train one training step of the exported train.py: the generator's forward, the
 target pyramid, the file's loss, backward and Adam.
-Usage: torch_bench.py EXPORT_DIR HxW [RUNS] [--train] [--batch N] [--warmup N]. Prints one JSON object."""
+With --paced, runs are timed one per line read from stdin, as `netc bench --paced` does
+('ready' after the warm-up, then each run's ms; with --train only the training step; the
+result once stdin closes).
+Usage: torch_bench.py EXPORT_DIR HxW [RUNS] [--train] [--batch N] [--warmup N] [--paced].
+Prints one JSON object (on the last line)."""
 import argparse, json, os, statistics, sys, time
 import torch
 
@@ -13,6 +17,7 @@ ap.add_argument('runs', nargs='?', type=int, default=3)
 ap.add_argument('--train', action='store_true')
 ap.add_argument('--batch', type=int, default=1)
 ap.add_argument('--warmup', type=int, default=1)
+ap.add_argument('--paced', action='store_true')
 args = ap.parse_args()
 sys.path.insert(0, args.export_dir)
 import model as M
@@ -25,11 +30,19 @@ torch.manual_seed(0)
 def timed(fn):
     for _ in range(args.warmup):
         fn()
+    if args.paced:
+        print('ready', flush=True)
     times = []
     for _ in range(args.runs):
+        if args.paced and not sys.stdin.readline():
+            break
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
+        if args.paced:
+            print(times[-1], flush=True)
+    if args.paced:
+        sys.stdin.read()  # until the driver is done: exiting now would run during netc's last run
     return statistics.median(times), times
 
 
@@ -37,8 +50,9 @@ g = getattr(M, M.GENERATOR)()
 x = torch.rand(args.batch, 3, h, w)
 result = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'input': [args.batch, h, w]}
 g.eval()
-with torch.no_grad():
-    result['forwardMs'], result['forwardRunsMs'] = timed(lambda: g(x))
+if not (args.paced and args.train):
+    with torch.no_grad():
+        result['forwardMs'], result['forwardRunsMs'] = timed(lambda: g(x))
 if args.train:
     import train as T  # the exported train.py: its loss, target pyramid and optimizer settings
     g.train()

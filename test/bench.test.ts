@@ -2,9 +2,12 @@
 // `npm run bench`, not by tests): the FLOP count against the PyTorch peer's own counter, the
 // reported times against the runs it lists and the wall time of the process, the backend
 // that actually ran.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { netc } from './helpers/spawn-cli.js';
+import { netc, ROOT } from './helpers/spawn-cli.js';
 
 // The PyTorch peer's analytic counter (../shared/peer/msresnet.py):
 //   /usr/bin/python3 -c "import msresnet as M; print(M.msresnet_forward_flops(32, 48, n_resblocks=1, n_feats=4, n_scales=3))"
@@ -60,5 +63,26 @@ describe('netc bench', () => {
     const r = netc(['bench', 'models/deepdeblur-pytorch.net', '--backend', 'cuda']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('--backend cuda: choose cpu, tfjs-cpu or webgl');
+  });
+
+  it('--paced times one run per line on stdin, each inside the time between the line and its answer', async () => {
+    const child = spawn(path.join(ROOT, 'bin/netc.js'), ['bench', 'models/deepdeblur.net', '--set', 'blocks=1', '--set', 'feats=4', '--input', '32x32', '--runs', '5', '--warmup', '1', '--train', '--json', '--paced', '--backend', 'cpu'], { cwd: ROOT });
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const next = async () => String((await lines.next()).value);
+    expect(await next()).toBe('ready');
+    const reported: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const asked = performance.now();
+      child.stdin.write('go\n');
+      reported.push(Number(await next()));
+      expect(reported[i]).toBeGreaterThan(0);
+      expect(reported[i]).toBeLessThan(performance.now() - asked); // run after the line came
+    }
+    child.stdin.end(); // the driver stops after 2 of the 5 runs
+    const j = JSON.parse(await next());
+    expect(j.trainStepRunsMs).toEqual(reported);
+    expect(j.forwardRunsMs).toBeUndefined(); // with --train, only the step is paced
+    expect(await closed).toBe(0);
   });
 });

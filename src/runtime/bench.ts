@@ -13,7 +13,10 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Runs `once` `warmup` times untimed, then `runs` times; returns every timed run (ms). */
+/** How runs are timed: `warmup` untimed, then `runs` timed ones; returns every timed run (ms). */
+export type Timer = (once: () => Promise<void> | void, runs: number, warmup: number) => Promise<number[]>;
+
+/** Runs `once` `warmup` times untimed, then `runs` times back to back. */
 export async function timeRuns(once: () => Promise<void> | void, runs: number, warmup = 1): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await once();
   const times: number[] = [];
@@ -49,12 +52,12 @@ function batchShape(program: Program, batch: number): [number, number, number, n
 }
 
 /** Generator forward at the program's input size (pyramid included), `batch` images. */
-export async function benchForward(program: Program, runs: number, warmup = 1, batch = 1): Promise<ForwardBench> {
+export async function benchForward(program: Program, runs: number, warmup = 1, batch = 1, timer: Timer = timeRuns): Promise<ForwardBench> {
   const graph = program.models[program.generator];
   const params = createParams(graph, 0);
   const x = tf.randomUniform(batchShape(program, batch), 0, 1, 'float32', 1);
   try {
-    const times = await timeRuns(async () => {
+    const times = await timer(async () => {
       const outputs = runGraph(graph, [x], params);
       await Promise.all(outputs.map((o) => o.data()));
       tf.dispose(outputs);
@@ -79,7 +82,7 @@ export interface TrainBench {
 /** One training step of the file's loss and optimizer (`batch` random images at the
  *  program's input size): forward, backward, Adam, and the discriminator's step when the
  *  loss is adversarial. */
-export async function benchTrainStep(program: Program, runs: number, warmup = 1, batch = 1): Promise<TrainBench> {
+export async function benchTrainStep(program: Program, runs: number, warmup = 1, batch = 1, timer: Timer = timeRuns): Promise<TrainBench> {
   const { Trainer } = await import('./train/trainer.js');
   const trainer = new Trainer(program, 0);
   const shape = batchShape(program, batch);
@@ -87,7 +90,7 @@ export async function benchTrainStep(program: Program, runs: number, warmup = 1,
   const random = (seed: number) => Float32Array.from({ length: size }, (_, i) => ((i * 2654435761 + seed) % 1000) / 1000);
   const images = { blur: random(1), sharp: random(2), shape };
   try {
-    const times = await timeRuns(() => void trainer.trainStep(images), runs, warmup);
+    const times = await timer(() => void trainer.trainStep(images), runs, warmup);
     const trainStepMs = median(times);
     const trainGflop = (trainingFlops(program.models[program.generator]) * batch) / 1e9;
     return { trainStepMs, trainStepRunsMs: times, trainGflop, trainGflopPerSecond: trainGflop / (trainStepMs / 1000) };
