@@ -72,6 +72,21 @@ float* optionalFloatData(const Napi::Value& value, size_t expected, const char* 
 
 namespace {
 
+/** oneDNN's effective instruction set: the CPU's, capped by ONEDNN_MAX_CPU_ISA. */
+std::string isaName() {
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
 Napi::Value info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const dnnl_version_t* version = dnnl_version();
@@ -82,6 +97,8 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   result.Set("cachedPlans", static_cast<double>(convCacheSize()));
   result.Set("convCalls", static_cast<double>(convExecutions()));
   result.Set("smallConvCalls", static_cast<double>(smallConvExecutions()));
+  result.Set("smallConvBuild", smallConvBuild());
+  result.Set("isa", isaName());
   result.Set("blockedWeightGradPlans", static_cast<double>(blockedWeightGradPlans()));
   return result;
 }

@@ -60,6 +60,8 @@ void smallConvForward(const SmallConv& s);
 void smallConvWeightGrad(const SmallConv& s, float* dw, float* db);
 size_t convCacheSize();
 size_t convExecutions();
+/** Which build of small-conv.cc's kernels runs here: avx512, avx2 or baseline. */
+const char* smallConvBuild();
 /** Convolutions small-conv.cc's kernels ran (forward and filter gradient) since load. */
 size_t smallConvExecutions();
 /** Backward-weights plans that read activations in oneDNN's blocked layout (not NHWC). */

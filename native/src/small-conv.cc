@@ -173,21 +173,33 @@ using WeightGradRows = void (*)(const SmallConv&, int64_t, int64_t, float*, floa
 struct Variant {
   ForwardRows forward;
   WeightGradRows weightGrad;
+  const char* name;
 };
 
+/** Whether oneDNN's effective instruction set (the CPU's, capped by ONEDNN_MAX_CPU_ISA)
+ *  includes all of `isa`'s (the values are nested bit sets). */
+bool oneDnnUses(dnnl_cpu_isa_t isa) { return (dnnl_get_effective_cpu_isa() & isa) == isa; }
+
+/** The build for this CPU, within the instruction set oneDNN runs with: so that
+ *  ONEDNN_MAX_CPU_ISA=AVX2 makes the whole addon behave as on an AVX2-only machine. */
 const Variant& variant() {
   static const Variant chosen = [] {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
-      return Variant{forwardRowsAvx512, weightGradRowsAvx512};
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        oneDnnUses(dnnl_cpu_isa_avx512_core)) {
+      return Variant{forwardRowsAvx512, weightGradRowsAvx512, "avx512"};
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Variant{forwardRowsAvx2, weightGradRowsAvx2};
-    return Variant{forwardRowsBaseline, weightGradRowsBaseline};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && oneDnnUses(dnnl_cpu_isa_avx2)) {
+      return Variant{forwardRowsAvx2, weightGradRowsAvx2, "avx2"};
+    }
+    return Variant{forwardRowsBaseline, weightGradRowsBaseline, "baseline"};
   }();
   return chosen;
 }
 
 }  // namespace
+
+const char* smallConvBuild() { return variant().name; }
 
 bool smallConvApplies(int64_t c, int64_t oc, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
   return oc >= 1 && oc <= 4 && c % kLanes == 0 && sh == 1 && sw == 1 && dh == 1 && dw == 1;

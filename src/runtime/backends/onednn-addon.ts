@@ -82,6 +82,11 @@ export interface OneDnnInfo {
   convCalls: number;
   /** Of these, convolutions with 1-4 output channels that small-conv.cc's kernels ran. */
   smallConvCalls: number;
+  /** The build of those kernels that runs: within oneDNN's instruction set (below). */
+  smallConvBuild: 'avx512' | 'avx2' | 'baseline';
+  /** oneDNN's instruction set: the CPU's, capped by ONEDNN_MAX_CPU_ISA (e.g. AVX2 to behave
+   *  as on an AVX2-only machine). */
+  isa: string;
   /** Backward-weights plans reading activations in oneDNN's blocked layout: chosen per shape
    *  by timing both layouts on the first call (NETC_CONV_LAYOUT=nhwc|blocked forces one). */
   blockedWeightGradPlans: number;
