@@ -15,3 +15,10 @@ if (!existsSync(main)) {
 }
 const { main: run } = await import(main);
 await run(process.argv);
+// Leave now, unless a command left a server listening (netc web). Ending by draining the event
+// loop runs Node 20's teardown, which unregisters the isolate from the platform before
+// disposing it: a TurboFan job still running on a helper thread in between aborts the process
+// ("NodePlatform::ForIsolate ... Assertion failed", nodejs/node#31752; seen once as `netc
+// train` exited after saving its checkpoint on SIGTERM). process.exit() first joins the
+// helper threads. Every command has awaited its own writes by now.
+if (!process.getActiveResourcesInfo().includes('TCPServerWrap')) process.exit();
