@@ -2,9 +2,9 @@
 // PyTorch peer (../shared/peer/bench.py, and bench/torch_bench.py on the same text exported
 // to PyTorch), as ratios from alternating rounds (below). Prints one JSON object on stdout
 // (progress on stderr) and writes it to bench/latest.json.
-//   npm run bench                 # everything (25-50 minutes on 2 cores)
+//   npm run bench                 # everything (35-50 minutes on 2 cores)
 //   npm run bench -- --quick      # without the full model's 720p forward and the WebGL and
-//                                 # tfjs-cpu rows (about 8 minutes)
+//                                 # tfjs-cpu rows (about 12 minutes)
 //   npm run bench -- --no-peer    # without PyTorch
 // Nothing else may run on the machine meanwhile: the numbers would be worthless.
 import { spawnSync } from 'node:child_process';
