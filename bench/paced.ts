@@ -76,25 +76,24 @@ export interface PacedPair {
   ratio: number;
 }
 
-/** `runs` pairs of runs of the two commands in turns (see above); `runsKey` names the list
- *  of run times in both results (trainStepRunsMs, forwardRunsMs). */
-export async function pacedPair(ours: [string, string[]], theirs: [string, string[]], runs: number, runsKey: string, cwd: string): Promise<PacedPair> {
+/** `runs` pairs of runs of the two commands in turns (see above). */
+export async function pacedPair(ours: [string, string[]], theirs: [string, string[]], runs: number, cwd: string): Promise<PacedPair> {
   const started: Paced[] = [];
   try {
     const a = await Paced.start(...ours, cwd);
     started.push(a);
     const b = await Paced.start(...theirs, cwd); // a waits, blocked, while b warms up
     started.push(b);
+    const pairRatios: number[] = [];
     for (let i = 0; i < runs; i++) {
+      const ms = new Map<Paced, number>();
       for (const p of i % 2 === 0 ? [a, b] : [b, a]) {
         await settle();
-        await p.run();
+        ms.set(p, await p.run());
       }
+      pairRatios.push(Math.round((ms.get(a)! / ms.get(b)!) * 1000) / 1000);
     }
     const [oursResult, theirsResult] = [await a.finish(), await b.finish()];
-    const mine = oursResult[runsKey] as number[];
-    const other = theirsResult[runsKey] as number[];
-    const pairRatios = mine.map((ms, i) => Math.round((ms / other[i]) * 1000) / 1000);
     return { ours: oursResult, theirs: theirsResult, pairRatios, ratio: Math.round(median(pairRatios) * 1000) / 1000 };
   } finally {
     for (const p of started) p.kill();

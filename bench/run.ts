@@ -154,8 +154,7 @@ async function pacedRow(file: string, set: string[], input: string, train: boole
   const torchArgv = [path.join(ROOT, 'bench/torch_bench.py'), dir, input, String(pairs), ...trainArgs, '--batch', String(batch), '--warmup', String(warmup), '--paced'];
   log(`paced pairs: netc bench ${file} ${netcArgv.join(' ')} | torch_bench.py ${torchArgv.slice(1).join(' ')}`);
   try {
-    const runsKey = train ? 'trainStepRunsMs' : 'forwardRunsMs';
-    const pair = await pacedPair([path.join(ROOT, 'bin/netc.js'), ['bench', file, '--json', '--paced', ...netcArgv]], ['/usr/bin/python3', torchArgv], pairs, runsKey, ROOT);
+    const pair = await pacedPair([path.join(ROOT, 'bin/netc.js'), ['bench', file, '--json', '--paced', ...netcArgv]], ['/usr/bin/python3', torchArgv], pairs, ROOT);
     log('-> ratio', pair.ratio, 'pairs', pair.pairRatios.join(' '));
     return { ours: { ...pooled([pair.ours]), pairRatios: pair.pairRatios }, theirs: pair.theirs, ratio: pair.ratio };
   } catch (error) {

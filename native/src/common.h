@@ -25,8 +25,6 @@ void releaseScratch();
  *  Throws std::bad_alloc. freeLarge takes the same byte count back. */
 void* allocateLarge(size_t bytes);
 void freeLarge(void* data, size_t bytes);
-/** Whether allocateLarge maps `bytes` on huge pages (when the system has them). */
-bool usesHugePages(size_t bytes);
 
 /** The float data of a Float32Array argument, checked to hold exactly `expected` floats. */
 float* floatData(const Napi::Value& value, size_t expected, const char* name);

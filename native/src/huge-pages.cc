@@ -28,9 +28,10 @@ constexpr size_t kPage = 4096;
 
 size_t roundUp(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 
-}  // namespace
-
+/** Whether allocateLarge maps `bytes` on huge pages (when the system has them). */
 bool usesHugePages(size_t bytes) { return bytes >= kHugePage; }
+
+}  // namespace
 
 void* allocateLarge(size_t bytes) {
 #ifdef __linux__
