@@ -5,69 +5,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/runtime/tf.js';
 import { ONEDNN_BACKEND, oneDnnInfo, registerOneDnnBackend, releaseOneDnnMemory } from '../src/runtime/backends/onednn.js';
 import { conv2dWithPostOps, type ConvPostOps } from '../src/runtime/conv.js';
-
-const PLAIN = 'cpu';
-type Pad4 = [number, number, number, number];
-
-/** Deterministic values in [-1, 1) (a small LCG), so both backends see the same data. */
-function values(count: number, seed: number): number[] {
-  let state = seed * 2654435761 + 1;
-  return Array.from({ length: count }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return (state / 2147483648) * 2 - 1;
-  });
-}
-
-function tensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
-}
-
-/** Runs `f` on a backend and returns its outputs' values. */
-async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  return tf.tidy(f).map((t) => {
-    const data = t.dataSync() as Float32Array;
-    t.dispose();
-    return data;
-  });
-}
-
-function expectClose(actual: Float32Array[], expected: Float32Array[], tolerance = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  expected.forEach((reference, i) => {
-    expect(actual[i].length).toBe(reference.length);
-    let scale = 1e-6;
-    let error = 0;
-    reference.forEach((v, j) => {
-      scale = Math.max(scale, Math.abs(v));
-      error = Math.max(error, Math.abs(v - actual[i][j]));
-    });
-    expect(error / scale, `output ${i}`).toBeLessThanOrEqual(tolerance);
-  });
-}
-
-/** Expects the two backends to agree on `f`, and that oneDNN primitives were used. */
-async function expectSameOnBoth(f: () => tf.Tensor[], usesConv = true): Promise<void> {
-  const callsBefore = oneDnnInfo()!.convCalls;
-  const fast = await on(ONEDNN_BACKEND, f);
-  if (usesConv) expect(oneDnnInfo()!.convCalls).toBeGreaterThan(callsBefore);
-  expectClose(fast, await on(PLAIN, f));
-}
+import {
+  PLAIN,
+  type ConvCase,
+  convInputs,
+  expectClose,
+  expectSameOnBoth,
+  label,
+  on,
+  tensor,
+  tfPad,
+  values,
+  weightedSum,
+} from './helpers/backend-compare.js';
 
 beforeAll(() => {
   expect(registerOneDnnBackend()).toEqual({ ok: true });
 });
-
-interface ConvCase {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  k: [number, number];
-  oc: number;
-  stride: [number, number];
-  pad: Pad4;
-}
 
 // Strides 1, 2, 4; kernels 1, 4, 5 (and non-square); odd, non-square sizes; batch > 1;
 // symmetric, asymmetric and zero padding; pads that leave input rows unused.
@@ -79,30 +33,6 @@ const CASES: ConvCase[] = [
   { n: 1, h: 13, w: 9, c: 2, k: [4, 5], oc: 3, stride: [4, 2], pad: [1, 0, 2, 2] },
   { n: 2, h: 8, w: 8, c: 16, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
 ];
-
-const label = (c: ConvCase) =>
-  `${c.n}x${c.h}x${c.w}x${c.c} k${c.k.join('x')} -> ${c.oc}, stride ${c.stride.join('x')}, pad ${c.pad.join(',')}`;
-
-function tfPad([top, bottom, left, right]: Pad4): [[number, number], [number, number], [number, number], [number, number]] {
-  return [
-    [0, 0],
-    [top, bottom],
-    [left, right],
-    [0, 0],
-  ];
-}
-
-function convInputs(c: ConvCase) {
-  const x = tensor([c.n, c.h, c.w, c.c], 1) as tf.Tensor4D;
-  const filter = tensor([c.k[0], c.k[1], c.c, c.oc], 2).mul(0.3) as tf.Tensor4D;
-  const bias = tensor([c.oc], 3) as tf.Tensor1D;
-  return { x, filter, bias };
-}
-
-/** sum(y * weights): a scalar whose gradient reaches every output element differently. */
-function weightedSum(y: tf.Tensor, seed: number): tf.Scalar {
-  return tf.sum(tf.mul(y, tensor(y.shape, seed)));
-}
 
 describe('tf.conv2d / tf.fused.conv2d kernels', () => {
   for (const c of CASES) {
@@ -379,43 +309,6 @@ describe('elementwise kernels', () => {
       ];
     }, false);
   });
-});
-
-describe('convolutions with 1-4 output channels (native/src/small-conv.cc, NETC_SMALL_CONV=on)', () => {
-  // 16 and 32 input channels (the kernels' condition), 1-4 outputs, kernels 5x5 and 3x5,
-  // batch 2, pads that cut taps on every side or leave input rows unused, rows wide enough
-  // for the 4-pixel path and rows that are all border; and a 3 -> 16 conv, whose input
-  // gradient is a forward 16 -> 3 conv.
-  const SMALL: ConvCase[] = [
-    { n: 2, h: 9, w: 13, c: 16, k: [5, 5], oc: 3, stride: [1, 1], pad: [2, 2, 2, 2] },
-    { n: 1, h: 6, w: 11, c: 32, k: [3, 5], oc: 1, stride: [1, 1], pad: [0, 2, 3, 1] },
-    { n: 2, h: 7, w: 3, c: 16, k: [5, 5], oc: 2, stride: [1, 1], pad: [1, 3, 2, 2] },
-    { n: 1, h: 8, w: 17, c: 16, k: [5, 3], oc: 4, stride: [1, 1], pad: [2, 2, 1, 1] },
-    { n: 2, h: 10, w: 12, c: 3, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
-  ];
-  const activations: (ConvPostOps['activation'] | undefined)[] = [undefined, 'relu', 'leaky_relu'];
-  for (const c of SMALL) {
-    for (const activation of activations) {
-      it(`${label(c)}, bias${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
-        const saved = process.env.NETC_SMALL_CONV;
-        process.env.NETC_SMALL_CONV = 'on';
-        try {
-          const before = oneDnnInfo()!.smallConvCalls;
-          await expectSameOnBoth(() => {
-            const { x, filter, bias } = convInputs(c);
-            const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
-              weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, { strides: c.stride, pad: c.pad, bias: d, activation, alpha: 0.2 }), 16);
-            const y = conv2dWithPostOps(x, filter, { strides: c.stride, pad: c.pad, bias, activation, alpha: 0.2 });
-            return [y, ...tf.grads(f)([x, filter, bias])];
-          }, false);
-          expect(oneDnnInfo()!.smallConvCalls).toBeGreaterThan(before);
-        } finally {
-          if (saved === undefined) delete process.env.NETC_SMALL_CONV;
-          else process.env.NETC_SMALL_CONV = saved;
-        }
-      });
-    }
-  }
 });
 
 describe('registration and memory', () => {

@@ -97,7 +97,8 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   result.Set("cachedPlans", static_cast<double>(convCacheSize()));
   result.Set("convCalls", static_cast<double>(convExecutions()));
   result.Set("smallConvCalls", static_cast<double>(smallConvExecutions()));
-  result.Set("smallConvBuild", smallConvBuild());
+  result.Set("winogradCalls", static_cast<double>(winogradExecutions()));
+  result.Set("kernelBuild", kernelBuild());
   result.Set("isa", isaName());
   result.Set("blockedWeightGradPlans", static_cast<double>(blockedWeightGradPlans()));
   return result;

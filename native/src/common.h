@@ -37,13 +37,15 @@ Napi::Value convBackwardWeights(const Napi::CallbackInfo& info);
 void registerEltwise(Napi::Env env, Napi::Object exports);
 void registerHugePages(Napi::Env env, Napi::Object exports);
 
-/** A convolution for small-conv.cc: NHWC x / y / dy, HWIO filter, stride 1, no dilation;
- *  top and left padding (the bottom and right ones follow from oh, ow). activation: 0 none,
- *  else negative outputs times alpha (relu: 0). */
-struct SmallConv {
+/** A convolution for the hand-written kernels (small-conv.cc, winograd.cc): NHWC x / y / dy,
+ *  HWIO filter, stride 1, no dilation; top and left padding (the bottom and right ones follow
+ *  from oh, ow). y = act(conv + bias + residual); activation: 0 none, else negative outputs
+ *  times alpha (relu: 0). small-conv.cc takes no residual. */
+struct ConvArgs {
   const float* x = nullptr;
   const float* filter = nullptr;
   const float* bias = nullptr;
+  const float* residual = nullptr;
   float* y = nullptr;
   const float* dy = nullptr;
   int64_t n, h, w, c, kh, kw, oc, oh, ow, pt, pl;
@@ -53,15 +55,25 @@ struct SmallConv {
 /** Whether small-conv.cc has kernels for these channel counts, strides and dilations. */
 bool smallConvApplies(int64_t c, int64_t oc, int64_t sh, int64_t sw, int64_t dh, int64_t dw);
 /** y = act(conv(x, filter) + bias). */
-void smallConvForward(const SmallConv& s);
+void smallConvForward(const ConvArgs& s);
 /** dw (HWIO) and, when db is given, the bias gradient, from x and dy. */
-void smallConvWeightGrad(const SmallConv& s, float* dw, float* db);
+void smallConvWeightGrad(const ConvArgs& s, float* dw, float* db);
+/** Whether winograd.cc has kernels for this convolution (5x5, stride 1, no dilation, channel
+ *  counts multiples of 16). */
+bool winogradApplies(int64_t c, int64_t oc, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw);
+/** y = act(conv(x, filter) + bias + residual); residual may be y itself. */
+void winogradForward(const ConvArgs& s);
+/** dw (HWIO) and, when db is given, the bias gradient, from x and dy. */
+void winogradWeightGrad(const ConvArgs& s, float* dw, float* db);
 size_t convCacheSize();
 size_t convExecutions();
-/** Which build of small-conv.cc's kernels runs here: avx512, avx2 or baseline. */
-const char* smallConvBuild();
+/** Which build of the hand-written kernels (small-conv.cc, winograd.cc) runs here: avx512,
+ *  avx2 or baseline, within the instruction set oneDNN runs with. */
+const char* kernelBuild();
 /** Convolutions small-conv.cc's kernels ran (forward and filter gradient) since load. */
 size_t smallConvExecutions();
+/** Convolutions winograd.cc's kernels ran (forward, input and filter gradients) since load. */
+size_t winogradExecutions();
 /** Backward-weights plans that read activations in oneDNN's blocked layout (not NHWC). */
 size_t blockedWeightGradPlans();
 void clearConvCache();

@@ -340,16 +340,17 @@ void runForward(ForwardPlan& plan, const Geometry& g, float* x, float* w, float*
   executions++;
 }
 
-/** NETC_SMALL_CONV: "on" or "off" force small-conv.cc's kernels where they apply, or
- *  oneDNN (for tests and benchmarks); anything else, "auto". Read on every call. */
-std::string smallConvSetting() {
-  const char* value = std::getenv("NETC_SMALL_CONV");
+/** NETC_SMALL_CONV (small-conv.cc) or NETC_WINOGRAD (winograd.cc): "on" or "off" force the
+ *  hand-written kernels where they apply, or oneDNN (for tests and benchmarks); anything
+ *  else, "auto". Read on every call. */
+std::string kernelSetting(const char* variable) {
+  const char* value = std::getenv(variable);
   return value ? value : "auto";
 }
 
-// Shapes whose small-conv.cc kernel was timed faster (true) or slower than oneDNN's.
-std::map<Key, bool> smallForwardChoices, smallWeightGradChoices;
-size_t smallConvRuns = 0;
+// Shapes whose hand-written kernel was timed faster (true) or slower than oneDNN's.
+std::map<Key, bool> smallForwardChoices, smallWeightGradChoices, winogradForwardChoices, winogradWeightGradChoices;
+size_t smallConvRuns = 0, winogradRuns = 0;
 
 /** Seconds of the fastest of runs 2-4 of `body` (the first warms up). */
 template <typename Body>
@@ -364,23 +365,24 @@ double bestOfThree(Body body) {
   return best;
 }
 
-/** Whether to run small-conv.cc's kernel (`small`) rather than oneDNN's (`onednn`) for this
- *  shape: in "auto" mode both are timed on the call's own data the first time, and the faster
- *  is kept (the kernels' speed depends on the CPU: AVX-512, AVX2, core count). */
-template <typename Small, typename OneDnn>
-bool preferSmallConv(std::map<Key, bool>& choices, const Key& key, Small small, OneDnn onednn) {
-  const std::string setting = smallConvSetting();
+/** Whether to run a hand-written kernel (`own`) rather than oneDNN's (`onednn`) for this
+ *  shape, as `variable` (kernelSetting) says: in "auto" mode both are timed on the call's own
+ *  data the first time, and the faster is kept (the kernels' speed depends on the CPU:
+ *  AVX-512, AVX2, core count). */
+template <typename Own, typename OneDnn>
+bool preferOwnKernel(const char* variable, std::map<Key, bool>& choices, const Key& key, Own own, OneDnn onednn) {
+  const std::string setting = kernelSetting(variable);
   if (setting == "on" || setting == "off") return setting == "on";
   auto found = choices.find(key);
   if (found != choices.end()) return found->second;
   if (choices.size() >= kMaxPlans) choices.clear();
-  const bool faster = bestOfThree(small) < bestOfThree(onednn);
+  const bool faster = bestOfThree(own) < bestOfThree(onednn);
   choices.emplace(key, faster);
   return faster;
 }
 
-SmallConv smallConvOf(const Geometry& g) {
-  SmallConv s;
+ConvArgs convArgsOf(const Geometry& g) {
+  ConvArgs s;
   s.n = g.n, s.h = g.h, s.w = g.w, s.c = g.c, s.kh = g.kh, s.kw = g.kw, s.oc = g.oc, s.oh = g.oh, s.ow = g.ow;
   s.pt = g.pt, s.pl = g.pl;
   return s;
@@ -390,12 +392,31 @@ SmallConv smallConvOf(const Geometry& g) {
  *  faster on this shape, else oneDNN. */
 void forward(const Geometry& g, float* x, float* w, float* bias, float* residual, float* y, Activation activation, float alpha) {
   ForwardPlan& plan = forwardPlan(g, bias != nullptr, residual != nullptr, activation, alpha);
+  if (winogradApplies(g.c, g.oc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)) {
+    Key key = g.key();
+    key.insert(key.end(), {bias != nullptr, residual != nullptr, activation, floatBits(alpha)});
+    // Timing runs each kernel four times: a residual that is y itself must be kept apart.
+    std::vector<float> savedResidual;
+    if (residual == y && winogradForwardChoices.find(key) == winogradForwardChoices.end()) {
+      savedResidual.assign(residual, residual + g.dstSize());
+      residual = savedResidual.data();
+    }
+    ConvArgs s = convArgsOf(g);
+    s.x = x, s.filter = w, s.bias = bias, s.residual = residual, s.y = y, s.activation = activation, s.alpha = alpha;
+    if (preferOwnKernel("NETC_WINOGRAD", winogradForwardChoices, key, [&] { winogradForward(s); },
+                        [&] { runForward(plan, g, x, w, bias, residual, y); })) {
+      winogradForward(s);
+      winogradRuns++;
+      executions++;
+      return;
+    }
+  }
   if (!residual && smallConvApplies(g.c, g.oc, g.sh, g.sw, g.dh, g.dw)) {
-    SmallConv s = smallConvOf(g);
+    ConvArgs s = convArgsOf(g);
     s.x = x, s.filter = w, s.bias = bias, s.y = y, s.activation = activation, s.alpha = alpha;
     Key key = g.key();
     key.insert(key.end(), {bias != nullptr, activation, floatBits(alpha)});
-    if (preferSmallConv(smallForwardChoices, key, [&] { smallConvForward(s); },
+    if (preferOwnKernel("NETC_SMALL_CONV", smallForwardChoices, key, [&] { smallConvForward(s); },
                         [&] { runForward(plan, g, x, w, bias, nullptr, y); })) {
       smallConvForward(s);
       smallConvRuns++;
@@ -548,10 +569,21 @@ Napi::Value convBackwardWeights(const Napi::CallbackInfo& info) {
     Key key = g.key();
     key.push_back(db != nullptr);
     BackwardWeightsPlan& plan = backwardWeightsPlans.getOrMake(key, [&] { return tunedBackwardWeightsPlan(g, x, dy, dw, db); });
-    if (smallConvApplies(g.c, g.oc, g.sh, g.sw, g.dh, g.dw)) {
-      SmallConv s = smallConvOf(g);
+    if (winogradApplies(g.c, g.oc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)) {
+      ConvArgs s = convArgsOf(g);
       s.x = x, s.dy = dy;
-      if (preferSmallConv(smallWeightGradChoices, key, [&] { smallConvWeightGrad(s, dw, db); },
+      if (preferOwnKernel("NETC_WINOGRAD", winogradWeightGradChoices, key, [&] { winogradWeightGrad(s, dw, db); },
+                          [&] { runBackwardWeights(plan, g, x, dy, dw, db); })) {
+        winogradWeightGrad(s, dw, db);
+        winogradRuns++;
+        executions++;
+        return;
+      }
+    }
+    if (smallConvApplies(g.c, g.oc, g.sh, g.sw, g.dh, g.dw)) {
+      ConvArgs s = convArgsOf(g);
+      s.x = x, s.dy = dy;
+      if (preferOwnKernel("NETC_SMALL_CONV", smallWeightGradChoices, key, [&] { smallConvWeightGrad(s, dw, db); },
                           [&] { runBackwardWeights(plan, g, x, dy, dw, db); })) {
         smallConvWeightGrad(s, dw, db);
         smallConvRuns++;
@@ -572,6 +604,8 @@ size_t convExecutions() { return executions; }
 
 size_t smallConvExecutions() { return smallConvRuns; }
 
+size_t winogradExecutions() { return winogradRuns; }
+
 size_t convCacheSize() {
   return forwardPlans.plans.size() + backwardDataPlans.plans.size() + backwardWeightsPlans.plans.size();
 }
@@ -582,6 +616,8 @@ void clearConvCache() {
   backwardWeightsPlans.plans.clear();
   smallForwardChoices.clear();
   smallWeightGradChoices.clear();
+  winogradForwardChoices.clear();
+  winogradWeightGradChoices.clear();
 }
 
 }  // namespace netc

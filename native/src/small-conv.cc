@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -57,7 +58,7 @@ inline __attribute__((always_inline)) float sum(v16 v) {
 /** Output pixels [ow, ow + P) of output row (n, oh), taps kh in [khLo, khHi): wt is the filter
  *  as [OC][KH][KW][C]. P > 1 only where every kw tap of the P pixels lies inside the row. */
 template <int OC, int P>
-inline __attribute__((always_inline)) void forwardPixels(const SmallConv& s, const float* wt, int64_t n, int64_t oh,
+inline __attribute__((always_inline)) void forwardPixels(const ConvArgs& s, const float* wt, int64_t n, int64_t oh,
                                                          int64_t khLo, int64_t khHi, int64_t ow, float* out) {
   const int64_t c = s.c;
   const int64_t kwLo = std::max<int64_t>(0, s.pl - ow), kwHi = std::min<int64_t>(s.kw, s.w + s.pl - ow - (P - 1));
@@ -87,7 +88,7 @@ inline __attribute__((always_inline)) void forwardPixels(const SmallConv& s, con
 /** Output row `row` (= n * OH + oh) of the forward: 4 pixels at a time where all their taps
  *  lie inside the image, one at a time near the left and right borders. */
 template <int OC>
-inline __attribute__((always_inline)) void forwardRow(const SmallConv& s, const float* wt, int64_t row) {
+inline __attribute__((always_inline)) void forwardRow(const ConvArgs& s, const float* wt, int64_t row) {
   const int64_t n = row / s.oh, oh = row % s.oh;
   const int64_t khLo = std::max<int64_t>(0, s.pt - oh), khHi = std::min<int64_t>(s.kh, s.h + s.pt - oh);
   float* out = s.y + row * s.ow * OC;
@@ -103,7 +104,7 @@ inline __attribute__((always_inline)) void forwardRow(const SmallConv& s, const 
 /** Adds rows [rowBegin, rowEnd)'s share of the filter gradient to dwt ([KH][KW][OC][C]) and
  *  of the bias gradient to db. */
 template <int OC>
-inline __attribute__((always_inline)) void weightGradRows(const SmallConv& s, int64_t rowBegin, int64_t rowEnd, float* dwt, float* db) {
+inline __attribute__((always_inline)) void weightGradRows(const ConvArgs& s, int64_t rowBegin, int64_t rowEnd, float* dwt, float* db) {
   const int64_t c = s.c;
   for (int64_t row = rowBegin; row < rowEnd; row++) {
     const int64_t n = row / s.oh, oh = row % s.oh;
@@ -143,7 +144,7 @@ inline __attribute__((always_inline)) void weightGradRows(const SmallConv& s, in
 
 // The same code for three instruction sets; OC picks the register blocking.
 #define NETC_SMALL_CONV_VARIANT(SUFFIX, TARGET)                                                          \
-  TARGET void forwardRows##SUFFIX(const SmallConv& s, const float* wt, int64_t begin, int64_t end) {     \
+  TARGET void forwardRows##SUFFIX(const ConvArgs& s, const float* wt, int64_t begin, int64_t end) {     \
     for (int64_t row = begin; row < end; row++) {                                                       \
       switch (s.oc) {                                                                                   \
         case 1: forwardRow<1>(s, wt, row); break;                                                       \
@@ -153,7 +154,7 @@ inline __attribute__((always_inline)) void weightGradRows(const SmallConv& s, in
       }                                                                                                 \
     }                                                                                                   \
   }                                                                                                     \
-  TARGET void weightGradRows##SUFFIX(const SmallConv& s, int64_t begin, int64_t end, float* dwt, float* db) { \
+  TARGET void weightGradRows##SUFFIX(const ConvArgs& s, int64_t begin, int64_t end, float* dwt, float* db) { \
     switch (s.oc) {                                                                                     \
       case 1: weightGradRows<1>(s, begin, end, dwt, db); break;                                         \
       case 2: weightGradRows<2>(s, begin, end, dwt, db); break;                                         \
@@ -167,45 +168,50 @@ NETC_SMALL_CONV_VARIANT(Avx2, __attribute__((target("avx2,fma"))))
 NETC_SMALL_CONV_VARIANT(Baseline, )
 #undef NETC_SMALL_CONV_VARIANT
 
-using ForwardRows = void (*)(const SmallConv&, const float*, int64_t, int64_t);
-using WeightGradRows = void (*)(const SmallConv&, int64_t, int64_t, float*, float*);
+using ForwardRows = void (*)(const ConvArgs&, const float*, int64_t, int64_t);
+using WeightGradRows = void (*)(const ConvArgs&, int64_t, int64_t, float*, float*);
 
 struct Variant {
   ForwardRows forward;
   WeightGradRows weightGrad;
-  const char* name;
 };
+
+const Variant& variant() {
+  static const Variant chosen = [] {
+    const std::string build = kernelBuild();
+    if (build == "avx512") return Variant{forwardRowsAvx512, weightGradRowsAvx512};
+    if (build == "avx2") return Variant{forwardRowsAvx2, weightGradRowsAvx2};
+    return Variant{forwardRowsBaseline, weightGradRowsBaseline};
+  }();
+  return chosen;
+}
 
 /** Whether oneDNN's effective instruction set (the CPU's, capped by ONEDNN_MAX_CPU_ISA)
  *  includes all of `isa`'s (the values are nested bit sets). */
 bool oneDnnUses(dnnl_cpu_isa_t isa) { return (dnnl_get_effective_cpu_isa() & isa) == isa; }
 
-/** The build for this CPU, within the instruction set oneDNN runs with: so that
- *  ONEDNN_MAX_CPU_ISA=AVX2 makes the whole addon behave as on an AVX2-only machine. */
-const Variant& variant() {
-  static const Variant chosen = [] {
+}  // namespace
+
+const char* kernelBuild() {
+  // Within the instruction set oneDNN runs with: so that ONEDNN_MAX_CPU_ISA=AVX2 makes the
+  // whole addon behave as on an AVX2-only machine.
+  static const char* chosen = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
         oneDnnUses(dnnl_cpu_isa_avx512_core)) {
-      return Variant{forwardRowsAvx512, weightGradRowsAvx512, "avx512"};
+      return "avx512";
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && oneDnnUses(dnnl_cpu_isa_avx2)) {
-      return Variant{forwardRowsAvx2, weightGradRowsAvx2, "avx2"};
-    }
-    return Variant{forwardRowsBaseline, weightGradRowsBaseline, "baseline"};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && oneDnnUses(dnnl_cpu_isa_avx2)) return "avx2";
+    return "baseline";
   }();
   return chosen;
 }
-
-}  // namespace
-
-const char* smallConvBuild() { return variant().name; }
 
 bool smallConvApplies(int64_t c, int64_t oc, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
   return oc >= 1 && oc <= 4 && c % kLanes == 0 && sh == 1 && sw == 1 && dh == 1 && dw == 1;
 }
 
-void smallConvForward(const SmallConv& s) {
+void smallConvForward(const ConvArgs& s) {
   // [KH][KW][C][OC] -> [OC][KH][KW][C]: one output channel's taps contiguous over C.
   std::vector<float> wt(s.kh * s.kw * s.c * s.oc);
   for (int64_t tap = 0; tap < s.kh * s.kw; tap++) {
@@ -222,7 +228,7 @@ void smallConvForward(const SmallConv& s) {
   }
 }
 
-void smallConvWeightGrad(const SmallConv& s, float* dw, float* db) {
+void smallConvWeightGrad(const ConvArgs& s, float* dw, float* db) {
   const int64_t taps = s.kh * s.kw, size = taps * s.oc * s.c, rows = s.n * s.oh;
   const int threads = omp_get_max_threads();
   // Per thread: its [KH][KW][OC][C] filter sums, then OC bias sums.

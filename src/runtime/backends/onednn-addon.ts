@@ -82,8 +82,10 @@ export interface OneDnnInfo {
   convCalls: number;
   /** Of these, convolutions with 1-4 output channels that small-conv.cc's kernels ran. */
   smallConvCalls: number;
-  /** The build of those kernels that runs: within oneDNN's instruction set (below). */
-  smallConvBuild: 'avx512' | 'avx2' | 'baseline';
+  /** The build of the hand-written kernels that runs: within oneDNN's instruction set (below). */
+  kernelBuild: 'avx512' | 'avx2' | 'baseline';
+  /** Of these, 5x5 convolutions that winograd.cc's kernels ran. */
+  winogradCalls: number;
   /** oneDNN's instruction set: the CPU's, capped by ONEDNN_MAX_CPU_ISA (e.g. AVX2 to behave
    *  as on an AVX2-only machine). */
   isa: string;

@@ -1,0 +1,89 @@
+// The hand-written convolution kernels of the oneDNN addon, each forced on (they normally
+// run where timing on a shape's first call finds them faster than oneDNN), against tfjs's
+// plain CPU backend: forward, and the gradients of input, filter and bias.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../src/runtime/tf.js';
+import { oneDnnInfo, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
+import { conv2dWithPostOps, type ConvPostOps } from '../src/runtime/conv.js';
+import { type ConvCase, convInputs, expectSameOnBoth, label, tensor, weightedSum } from './helpers/backend-compare.js';
+
+beforeAll(() => {
+  expect(registerOneDnnBackend()).toEqual({ ok: true });
+});
+
+/** Runs `body` with the environment variable `name` set to `value`, then restores it. */
+async function withEnv(name: string, value: string, body: () => Promise<void>): Promise<void> {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    await body();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
+
+describe('convolutions with 1-4 output channels (native/src/small-conv.cc, NETC_SMALL_CONV=on)', () => {
+  // 16 and 32 input channels (the kernels' condition), 1-4 outputs, kernels 5x5 and 3x5,
+  // batch 2, pads that cut taps on every side or leave input rows unused, rows wide enough
+  // for the 4-pixel path and rows that are all border; and a 3 -> 16 conv, whose input
+  // gradient is a forward 16 -> 3 conv.
+  const SMALL: ConvCase[] = [
+    { n: 2, h: 9, w: 13, c: 16, k: [5, 5], oc: 3, stride: [1, 1], pad: [2, 2, 2, 2] },
+    { n: 1, h: 6, w: 11, c: 32, k: [3, 5], oc: 1, stride: [1, 1], pad: [0, 2, 3, 1] },
+    { n: 2, h: 7, w: 3, c: 16, k: [5, 5], oc: 2, stride: [1, 1], pad: [1, 3, 2, 2] },
+    { n: 1, h: 8, w: 17, c: 16, k: [5, 3], oc: 4, stride: [1, 1], pad: [2, 2, 1, 1] },
+    { n: 2, h: 10, w: 12, c: 3, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
+  ];
+  const activations: (ConvPostOps['activation'] | undefined)[] = [undefined, 'relu', 'leaky_relu'];
+  for (const c of SMALL) {
+    for (const activation of activations) {
+      it(`${label(c)}, bias${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
+        await withEnv('NETC_SMALL_CONV', 'on', async () => {
+          const before = oneDnnInfo()!.smallConvCalls;
+          await expectSameOnBoth(() => {
+            const { x, filter, bias } = convInputs(c);
+            const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
+              weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, { strides: c.stride, pad: c.pad, bias: d, activation, alpha: 0.2 }), 16);
+            const y = conv2dWithPostOps(x, filter, { strides: c.stride, pad: c.pad, bias, activation, alpha: 0.2 });
+            return [y, ...tf.grads(f)([x, filter, bias])];
+          }, false);
+          expect(oneDnnInfo()!.smallConvCalls).toBeGreaterThan(before);
+        });
+      });
+    }
+  }
+});
+
+describe('5x5 convolutions by Winograd F(2x2, 5x5) (native/src/winograd.cc, NETC_WINOGRAD=on)', () => {
+  // Channel counts 16-64 in steps of 16 (the kernels' condition; 48 leaves a 16-channel
+  // rest after the 32-wide column blocks), odd sizes (tiles cut by the bottom and right
+  // edges), batch 2, 'same' and uneven pads, a 1x1 image (all border), and more tiles than
+  // one block (48) so that blocks split between threads and the last one is partial.
+  const WINOGRAD: ConvCase[] = [
+    { n: 2, h: 9, w: 13, c: 32, k: [5, 5], oc: 48, stride: [1, 1], pad: [2, 2, 2, 2] },
+    { n: 1, h: 16, w: 16, c: 16, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
+    { n: 2, h: 11, w: 7, c: 64, k: [5, 5], oc: 32, stride: [1, 1], pad: [1, 3, 0, 4] },
+    { n: 3, h: 1, w: 1, c: 16, k: [5, 5], oc: 32, stride: [1, 1], pad: [2, 2, 2, 2] },
+  ];
+  const activations: (ConvPostOps['activation'] | undefined)[] = [undefined, 'relu', 'leaky_relu'];
+  for (const c of WINOGRAD) {
+    for (const activation of activations) {
+      it(`${label(c)}, bias + residual${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
+        await withEnv('NETC_WINOGRAD', 'on', async () => {
+          const before = oneDnnInfo()!.winogradCalls;
+          await expectSameOnBoth(() => {
+            const { x, filter, bias } = convInputs(c);
+            const oh = c.h + c.pad[0] + c.pad[1] - 4, ow = c.w + c.pad[2] + c.pad[3] - 4;
+            const residual = tensor([c.n, oh, ow, c.oc], 5) as tf.Tensor4D;
+            const options = (b: tf.Tensor) => ({ strides: c.stride, pad: c.pad, bias: b as tf.Tensor1D, residual, activation, alpha: 0.2 });
+            const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, options(d)), 16);
+            return [conv2dWithPostOps(x, filter, options(bias)), ...tf.grads(f)([x, filter, bias])];
+          });
+          // forward twice, input gradient (a forward conv), filter gradient
+          expect(oneDnnInfo()!.winogradCalls - before).toBe(4);
+        });
+      });
+    }
+  }
+});
