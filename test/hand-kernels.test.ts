@@ -57,12 +57,12 @@ describe('convolutions with 1-4 output channels (native/src/small-conv.cc, NETC_
 
 describe('5x5 convolutions by Winograd F(2x2, 5x5) (native/src/winograd.cc, NETC_WINOGRAD=on)', () => {
   // Channel counts 16-64 in steps of 16 (the kernels' condition; 48 leaves a 16-channel
-  // rest after the 32-wide column blocks), odd sizes (tiles cut by the bottom and right
-  // edges), batch 2, 'same' and uneven pads, a 1x1 image (all border), and more tiles than
-  // one block (48) so that blocks split between threads and the last one is partial.
+  // rest after the 32-wide column blocks), sizes that are not multiples of the 4x4 output
+  // tiles (tiles cut by the bottom and right edges), batch 2, 'same' and uneven pads, a 1x1
+  // image (all border), and 60 tiles: 30 per thread, one block of 24 and a partial one.
   const WINOGRAD: ConvCase[] = [
     { n: 2, h: 9, w: 13, c: 32, k: [5, 5], oc: 48, stride: [1, 1], pad: [2, 2, 2, 2] },
-    { n: 1, h: 16, w: 16, c: 16, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
+    { n: 2, h: 21, w: 17, c: 16, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
     { n: 2, h: 11, w: 7, c: 64, k: [5, 5], oc: 32, stride: [1, 1], pad: [1, 3, 0, 4] },
     { n: 3, h: 1, w: 1, c: 16, k: [5, 5], oc: 32, stride: [1, 1], pad: [2, 2, 2, 2] },
   ];

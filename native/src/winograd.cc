@@ -1,19 +1,20 @@
 // 5x5 convolutions (stride 1, no dilation, channel counts multiples of 16) by Winograd's
-// minimal filtering F(2x2, 5x5): each 2x2 block of outputs comes from a 6x6 input tile in
-// 36 multiplications per channel pair instead of 100. Forward (with bias, residual and
+// minimal filtering F(4x4, 5x5): each 4x4 block of outputs comes from an 8x8 input tile in
+// 64 multiplications per channel pair instead of 400. Forward (with bias, residual and
 // ReLU/LeakyReLU fused) and filter gradient; the input gradient is a forward convolution
 // (conv.cc's backwardDataAsForward), so it runs here too. oneDNN 2.6 has no Winograd kernel
 // for 5x5 filters; DeepDeblur is made of them.
 //
-// Forward, per block of kTiles tiles (one thread's work at a time, in L2):
-//   V[pos][tile][c]  = (BT d BT^T)   input tiles, transformed
-//   M[pos][tile][oc] = V[pos] U[pos] 36 small GEMMs with U[pos][c][oc] = (G g G^T), the filter
-//   y                = AT M AT^T     2x2 outputs per tile, + bias, + residual, activation
-// Filter gradient: Z = AT^T dy AT per tile, dU[pos] += V[pos]^T Z[pos] over all tiles
+// Forward, kTiles tiles at a time (each thread an even share of the tiles):
+//   V[tile][pos][c]  = B d B^T        input tiles, transformed (pos: 64 points of the tile)
+//   M[tile][pos][oc] = V[pos] U[pos]  64 GEMMs (tiles x c times c x oc), U[pos][c][oc] = G g G^T
+//   y                = A M A^T        4x4 outputs per tile, + bias, + residual, activation
+// Filter gradient: Z = A^T dy A per tile, dU[pos] += V[pos]^T Z[pos] over all tiles
 // (per thread, then summed), dw = G^T dU G.
-// Interpolation points 0, 1, -1, 1/2, -2 and infinity: of the sets tried (in float64 against
-// float32, one tile of unit normal data), the smallest error: mean 4.0e-6 against 5.1e-6 for
-// 0, +-1, +-2 and 5.9e-6 for 0, +-1, +-1/2.
+// Accuracy, float32 against float64 (32 channels of unit normal data, filters x 0.1): largest
+// output's relative error 3.3e-6 on average, 6.5e-6 at most; F(2x2, 5x5), tried first, had
+// 1.0e-6 and 3.8e-6 but needs 9 multiplications per output instead of 4, and ran 1.5-1.6x
+// slower (32 and 64 channels at 128x128).
 //
 // Written with GCC vector extensions and compiled for AVX-512, AVX2 + FMA and baseline x86-64
 // like small-conv.cc; conv.cc times these kernels against oneDNN on a shape's first call.
@@ -32,9 +33,53 @@ namespace netc {
 
 namespace {
 
-constexpr int64_t kTile = 6, kPositions = kTile * kTile, kTaps = 5;
-// Tiles per block: a multiple of every build's register blocking (12, 6, 4 rows).
-constexpr int64_t kTiles = 48;
+// Outputs per tile side, taps per filter side, inputs per tile side.
+constexpr int kOut = 4, kTaps = 5, kTile = kOut + kTaps - 1;
+constexpr int64_t kPositions = kTile * kTile;
+
+template <int Rows, int Cols>
+struct Matrix {
+  float at[Rows][Cols];
+};
+
+// The transforms of F(4, 5) for the points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity
+// (Toom-Cook; checked in exact fractions against the 1-D convolution): V = B d B^T with
+// B = kInput, U = G g G^T with G = kFilter, y = A M A^T with A = kOutput.
+constexpr Matrix<kTile, kTile> kInput{{
+    {-1.f, 0.f, 21.f / 4, 0.f, -21.f / 4, 0.f, 1.f, 0.f},
+    {0.f, 1.f, 1.f, -17.f / 4, -17.f / 4, 1.f, 1.f, 0.f},
+    {0.f, -1.f, 1.f, 17.f / 4, -17.f / 4, -1.f, 1.f, 0.f},
+    {0.f, 1.f / 2, 1.f / 4, -5.f / 2, -5.f / 4, 2.f, 1.f, 0.f},
+    {0.f, -1.f / 2, 1.f / 4, 5.f / 2, -5.f / 4, -2.f, 1.f, 0.f},
+    {0.f, 2.f, 4.f, -5.f / 2, -5.f, 1.f / 2, 1.f, 0.f},
+    {0.f, -2.f, 4.f, 5.f / 2, -5.f, -1.f / 2, 1.f, 0.f},
+    {0.f, -1.f, 0.f, 21.f / 4, 0.f, -21.f / 4, 0.f, 1.f},
+}};
+constexpr Matrix<kTile, kTaps> kFilter{{
+    {-1.f, 0.f, 0.f, 0.f, 0.f},
+    {-2.f / 9, -2.f / 9, -2.f / 9, -2.f / 9, -2.f / 9},
+    {-2.f / 9, 2.f / 9, -2.f / 9, 2.f / 9, -2.f / 9},
+    {1.f / 90, 1.f / 45, 2.f / 45, 4.f / 45, 8.f / 45},
+    {1.f / 90, -1.f / 45, 2.f / 45, -4.f / 45, 8.f / 45},
+    {32.f / 45, 16.f / 45, 8.f / 45, 4.f / 45, 2.f / 45},
+    {32.f / 45, -16.f / 45, 8.f / 45, -4.f / 45, 2.f / 45},
+    {0.f, 0.f, 0.f, 0.f, 1.f},
+}};
+constexpr Matrix<kOut, kTile> kOutput{{
+    {1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 0.f},
+    {0.f, 1.f, -1.f, 2.f, -2.f, 1.f / 2, -1.f / 2, 0.f},
+    {0.f, 1.f, 1.f, 4.f, 4.f, 1.f / 4, 1.f / 4, 0.f},
+    {0.f, 1.f, -1.f, 8.f, -8.f, 1.f / 8, -1.f / 8, 1.f},
+}};
+// Tiles transformed and multiplied at a time by one thread, their buffers in L2 (24 and 48
+// measured the same at 32 and 64 channels; 96 was slower).
+constexpr int64_t kTiles = 24;
+
+/** Floats from one tile's transformed values to the next in the per-block buffers, for
+ *  `channels` per position: one cache line more than they take, so that the GEMM's rows do
+ *  not fall into the same L1 sets (without it, 64 x 16 floats = 4 KiB would put every row
+ *  of a 16-channel conv into the same ones). */
+constexpr int64_t tileStride(int64_t channels) { return kPositions * channels + 16; }
 
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v8 __attribute__((vector_size(32)));
@@ -57,70 +102,40 @@ inline __attribute__((always_inline)) void store(float* p, V v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// The 1-D transforms; each 2-D one applies its 1-D one to the columns, then to the rows.
-/** BT: 6 inputs -> 6. */
-template <typename V>
-inline __attribute__((always_inline)) void inputPoints(const V* d, int64_t step, V* r, int64_t outStep) {
-  const V d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step], d4 = d[4 * step], d5 = d[5 * step];
-  r[0] = d0 - 1.5f * d1 - 2.f * d2 + 1.5f * d3 + d4;
-  r[outStep] = 0.5f * d2 - d1 + 2.5f * d3 + d4;
-  r[2 * outStep] = d1 - 2.5f * d2 + 0.5f * d3 + d4;
-  r[3 * outStep] = 2.f * (d3 - d1) - d2 + d4;
-  r[4 * outStep] = 0.5f * (d1 - d3) - d2 + d4;
-  r[5 * outStep] = d1 - 1.5f * d2 - 2.f * d3 + 1.5f * d4 + d5;
+/** out[i * outStep] = sum over k of P[i][k] in[k * step], with P = m, or its transpose. Fully
+ *  unrolled, so the coefficients are constants: zeros drop out, ones cost no multiply. */
+template <typename V, bool Transposed, int Rows, int Cols>
+inline __attribute__((always_inline)) void applyPoints(const Matrix<Rows, Cols>& m, const V* in, int64_t step, V* out,
+                                                       int64_t outStep) {
+  constexpr int R = Transposed ? Cols : Rows, N = Transposed ? Rows : Cols;
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) {
+    V sum{};
+#pragma GCC unroll 8
+    for (int k = 0; k < N; k++) {
+      const float coefficient = Transposed ? m.at[k][i] : m.at[i][k];
+      if (coefficient == 1.f) {
+        sum += in[k * step];
+      } else if (coefficient == -1.f) {
+        sum -= in[k * step];
+      } else if (coefficient != 0.f) {
+        sum += coefficient * in[k * step];
+      }
+    }
+    out[i * outStep] = sum;
+  }
 }
 
-/** AT: 6 products -> 2 outputs. */
-template <typename V>
-inline __attribute__((always_inline)) void outputPoints(const V* m, int64_t step, V* y, int64_t outStep) {
-  const V m1 = m[step], m2 = m[2 * step], m3 = m[3 * step], m4 = m[4 * step];
-  y[0] = m[0] + m1 + m2 + m3 + m4;
-  y[outStep] = m1 - m2 + 0.5f * m3 - 2.f * m4 + m[5 * step];
-}
-
-/** G: 5 taps -> 6. */
-template <typename V>
-inline __attribute__((always_inline)) void filterPoints(const V* g, int64_t step, V* u, int64_t outStep) {
-  const V g0 = g[0], g1 = g[step], g2 = g[2 * step], g3 = g[3 * step], g4 = g[4 * step];
-  u[0] = g0;
-  u[outStep] = (g0 + g1 + g2 + g3 + g4) * (1.f / 3);
-  u[2 * outStep] = (g1 + g3 - g0 - g2 - g4) * (1.f / 3);
-  u[3 * outStep] = (16.f * g0 + 8.f * g1 + 4.f * g2 + 2.f * g3 + g4) * (-1.f / 15);
-  u[4 * outStep] = (g0 - 2.f * g1 + 4.f * g2 - 8.f * g3 + 16.f * g4) * (1.f / 15);
-  u[5 * outStep] = g4;
-}
-
-/** AT^T: 2 output gradients -> 6. */
-template <typename V>
-inline __attribute__((always_inline)) void outputGradPoints(const V* y, int64_t step, V* z, int64_t outStep) {
-  const V y0 = y[0], y1 = y[step];
-  z[0] = y0;
-  z[outStep] = y0 + y1;
-  z[2 * outStep] = y0 - y1;
-  z[3 * outStep] = y0 + 0.5f * y1;
-  z[4 * outStep] = y0 - 2.f * y1;
-  z[5 * outStep] = y1;
-}
-
-/** G^T: 6 product gradients -> 5 taps. */
-template <typename V>
-inline __attribute__((always_inline)) void filterGradPoints(const V* u, int64_t step, V* g, int64_t outStep) {
-  const V u0 = u[0], u1 = u[step], u2 = u[2 * step], u3 = u[3 * step], u4 = u[4 * step], u5 = u[5 * step];
-  const V sum = u1 + u2, diff = u1 - u2;
-  g[0] = u0 + diff * (1.f / 3) + (u4 - 16.f * u3) * (1.f / 15);
-  g[outStep] = sum * (1.f / 3) - (8.f * u3 + 2.f * u4) * (1.f / 15);
-  g[2 * outStep] = diff * (1.f / 3) + (u4 - u3) * (4.f / 15);
-  g[3 * outStep] = sum * (1.f / 3) - (2.f * u3 + 8.f * u4) * (1.f / 15);
-  g[4 * outStep] = diff * (1.f / 3) + (16.f * u4 - u3) * (1.f / 15) + u5;
-}
-
-/** out (R x C, as out[i * C + j]) = the 1-D transform `points` (N -> R) applied to each column
- *  of in (N x C), then (C -> C') to each row of the result. */
-template <typename V, int N, int R, int C, int Cout, typename Columns, typename Rows>
-inline __attribute__((always_inline)) void transform2d(const V* in, V* out, Columns columns, Rows rows) {
-  V middle[R * C];
-  for (int j = 0; j < C; j++) columns(in + j, C, middle + j, C);
-  for (int i = 0; i < R; i++) rows(middle + i * C, 1, out + i * Cout, 1);
+/** out (R x R) = P in P^T for in (N x N), with P = m or its transpose (R x N): P applied to
+ *  the columns of in, then to the rows of the result. */
+template <typename V, bool Transposed, int Rows, int Cols>
+inline __attribute__((always_inline)) void transform2d(const Matrix<Rows, Cols>& m, const V* in, V* out) {
+  constexpr int R = Transposed ? Cols : Rows, N = Transposed ? Rows : Cols;
+  V middle[R * N];
+#pragma GCC unroll 8
+  for (int j = 0; j < N; j++) applyPoints<V, Transposed>(m, in + j, N, middle + j, N);
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) applyPoints<V, Transposed>(m, middle + i * N, 1, out + i * R, 1);
 }
 
 /** A block of GEMM rows: rows [0, RB) x NV vectors of columns,
@@ -170,22 +185,20 @@ inline __attribute__((always_inline)) void gemm(int64_t rows, int64_t cols, cons
 
 struct Tiles {
   int64_t across, down, count;  // tiles per row, per column, in all
-  explicit Tiles(const ConvArgs& s) : across((s.ow + 1) / 2), down((s.oh + 1) / 2), count(s.n * across * down) {}
+  explicit Tiles(const ConvArgs& s)
+      : across((s.ow + kOut - 1) / kOut), down((s.oh + kOut - 1) / kOut), count(s.n * across * down) {}
 };
 
-/** V[pos][t][c] for tiles [first, first + kTiles) (zeros past the last tile). */
+/** V[t][pos][c] for the tiles first + t, t < count. */
 template <typename V>
-inline __attribute__((always_inline)) void transformInputs(const ConvArgs& s, const Tiles& tiles, int64_t first, float* v) {
+inline __attribute__((always_inline)) void transformInputs(const ConvArgs& s, const Tiles& tiles, int64_t first, int64_t count,
+                                                           float* v) {
   constexpr int64_t L = lanes<V>();
   const int64_t c = s.c;
-  for (int64_t t = 0; t < kTiles; t++) {
+  for (int64_t t = 0; t < count; t++) {
     const int64_t tile = first + t;
-    if (tile >= tiles.count) {
-      std::memset(v + t * kPositions * c, 0, kPositions * c * sizeof(float));
-      continue;
-    }
     const int64_t image = tile / (tiles.across * tiles.down), ty = tile / tiles.across % tiles.down, tx = tile % tiles.across;
-    const int64_t y0 = 2 * ty - s.pt, x0 = 2 * tx - s.pl;
+    const int64_t y0 = kOut * ty - s.pt, x0 = kOut * tx - s.pl;
     bool rowInside[kTile], columnInside[kTile];
     for (int i = 0; i < kTile; i++) {
       rowInside[i] = y0 + i >= 0 && y0 + i < s.h;
@@ -199,8 +212,8 @@ inline __attribute__((always_inline)) void transformInputs(const ConvArgs& s, co
           d[i * kTile + j] = rowInside[i] && columnInside[j] ? load<V>(origin + (i * s.w + j) * c + cb) : V{};
         }
       }
-      transform2d<V, 6, 6, 6, 6>(d, out, inputPoints<V>, inputPoints<V>);
-      for (int64_t pos = 0; pos < kPositions; pos++) store(v + (t * kPositions + pos) * c + cb, out[pos]);
+      transform2d<V, false>(kInput, d, out);
+      for (int64_t pos = 0; pos < kPositions; pos++) store(v + t * tileStride(c) + pos * c + cb, out[pos]);
     }
   }
 }
@@ -213,31 +226,32 @@ inline __attribute__((always_inline)) void transformFilter(const ConvArgs& s, fl
     for (int64_t ob = 0; ob < s.oc; ob += L) {
       V g[kTaps * kTaps], out[kPositions];
       for (int64_t tap = 0; tap < kTaps * kTaps; tap++) g[tap] = load<V>(s.filter + (tap * s.c + ch) * s.oc + ob);
-      transform2d<V, 5, 6, 5, 6>(g, out, filterPoints<V>, filterPoints<V>);
+      transform2d<V, false>(kFilter, g, out);
       for (int64_t pos = 0; pos < kPositions; pos++) store(u + (pos * s.c + ch) * s.oc + ob, out[pos]);
     }
   }
 }
 
-/** y for tiles [first, first + kTiles) from M[pos][t][oc]. */
+/** y for the tiles first + t, t < count, from M[t][pos][oc]. */
 template <typename V>
-inline __attribute__((always_inline)) void transformOutputs(const ConvArgs& s, const Tiles& tiles, int64_t first, const float* m) {
+inline __attribute__((always_inline)) void transformOutputs(const ConvArgs& s, const Tiles& tiles, int64_t first, int64_t count,
+                                                            const float* m) {
   constexpr int64_t L = lanes<V>();
   const int64_t oc = s.oc;
-  for (int64_t t = 0; t < kTiles && first + t < tiles.count; t++) {
+  for (int64_t t = 0; t < count; t++) {
     const int64_t tile = first + t;
     const int64_t image = tile / (tiles.across * tiles.down), ty = tile / tiles.across % tiles.down, tx = tile % tiles.across;
-    const int64_t rows = std::min<int64_t>(2, s.oh - 2 * ty), columns = std::min<int64_t>(2, s.ow - 2 * tx);
-    const int64_t origin = ((image * s.oh + 2 * ty) * s.ow + 2 * tx) * oc;
+    const int64_t rows = std::min<int64_t>(kOut, s.oh - kOut * ty), columns = std::min<int64_t>(kOut, s.ow - kOut * tx);
+    const int64_t origin = ((image * s.oh + kOut * ty) * s.ow + kOut * tx) * oc;
     for (int64_t ob = 0; ob < oc; ob += L) {
-      V in[kPositions], y[4];
-      for (int64_t pos = 0; pos < kPositions; pos++) in[pos] = load<V>(m + (t * kPositions + pos) * oc + ob);
-      transform2d<V, 6, 2, 6, 2>(in, y, outputPoints<V>, outputPoints<V>);
+      V in[kPositions], y[kOut * kOut];
+      for (int64_t pos = 0; pos < kPositions; pos++) in[pos] = load<V>(m + t * tileStride(oc) + pos * oc + ob);
+      transform2d<V, false>(kOutput, in, y);
       const V bias = s.bias ? load<V>(s.bias + ob) : V{};
       for (int64_t i = 0; i < rows; i++) {
         for (int64_t j = 0; j < columns; j++) {
           const int64_t at = origin + (i * s.ow + j) * oc + ob;
-          V value = y[i * 2 + j] + bias;
+          V value = y[i * kOut + j] + bias;
           if (s.residual) value += load<V>(s.residual + at);
           if (s.activation != 0) value = value < 0 ? value * s.alpha : value;
           store(s.y + at, value);
@@ -247,30 +261,29 @@ inline __attribute__((always_inline)) void transformOutputs(const ConvArgs& s, c
   }
 }
 
-/** Z[pos][t][oc] = AT^T dy AT for tiles [first, first + kTiles) (zeros past the last tile,
+/** Z[t][pos][oc] = A^T dy A for the tiles first + t, t < count (dy taken as zero
  *  and for outputs past the bottom or right edge); adds the tiles' dy to biasSum. */
 template <typename V>
-inline __attribute__((always_inline)) void transformOutputGrads(const ConvArgs& s, const Tiles& tiles, int64_t first, float* z,
-                                                                float* biasSum) {
+inline __attribute__((always_inline)) void transformOutputGrads(const ConvArgs& s, const Tiles& tiles, int64_t first,
+                                                                int64_t count, float* z, float* biasSum) {
   constexpr int64_t L = lanes<V>();
   const int64_t oc = s.oc;
-  for (int64_t t = 0; t < kTiles; t++) {
+  for (int64_t t = 0; t < count; t++) {
     const int64_t tile = first + t;
-    if (tile >= tiles.count) {
-      std::memset(z + t * kPositions * oc, 0, kPositions * oc * sizeof(float));
-      continue;
-    }
     const int64_t image = tile / (tiles.across * tiles.down), ty = tile / tiles.across % tiles.down, tx = tile % tiles.across;
-    const int64_t rows = std::min<int64_t>(2, s.oh - 2 * ty), columns = std::min<int64_t>(2, s.ow - 2 * tx);
-    const int64_t origin = ((image * s.oh + 2 * ty) * s.ow + 2 * tx) * oc;
+    const int64_t rows = std::min<int64_t>(kOut, s.oh - kOut * ty), columns = std::min<int64_t>(kOut, s.ow - kOut * tx);
+    const int64_t origin = ((image * s.oh + kOut * ty) * s.ow + kOut * tx) * oc;
     for (int64_t ob = 0; ob < oc; ob += L) {
-      V dy[4], out[kPositions];
-      for (int64_t i = 0; i < 2; i++) {
-        for (int64_t j = 0; j < 2; j++) dy[i * 2 + j] = i < rows && j < columns ? load<V>(s.dy + origin + (i * s.ow + j) * oc + ob) : V{};
+      V dy[kOut * kOut], out[kPositions], sum{};
+      for (int64_t i = 0; i < kOut; i++) {
+        for (int64_t j = 0; j < kOut; j++) {
+          dy[i * kOut + j] = i < rows && j < columns ? load<V>(s.dy + origin + (i * s.ow + j) * oc + ob) : V{};
+          sum += dy[i * kOut + j];
+        }
       }
-      store(biasSum + ob, load<V>(biasSum + ob) + (dy[0] + dy[1]) + (dy[2] + dy[3]));
-      transform2d<V, 2, 6, 2, 6>(dy, out, outputGradPoints<V>, outputGradPoints<V>);
-      for (int64_t pos = 0; pos < kPositions; pos++) store(z + (t * kPositions + pos) * oc + ob, out[pos]);
+      store(biasSum + ob, load<V>(biasSum + ob) + sum);
+      transform2d<V, true>(kOutput, dy, out);
+      for (int64_t pos = 0; pos < kPositions; pos++) store(z + t * tileStride(oc) + pos * oc + ob, out[pos]);
     }
   }
 }
@@ -283,7 +296,7 @@ inline __attribute__((always_inline)) void filterGradFromProducts(const ConvArgs
     for (int64_t ob = 0; ob < s.oc; ob += L) {
       V in[kPositions], g[kTaps * kTaps];
       for (int64_t pos = 0; pos < kPositions; pos++) in[pos] = load<V>(du + (pos * s.c + ch) * s.oc + ob);
-      transform2d<V, 6, 5, 6, 5>(in, g, filterGradPoints<V>, filterGradPoints<V>);
+      transform2d<V, true>(kFilter, in, g);
       for (int64_t tap = 0; tap < kTaps * kTaps; tap++) store(dw + (tap * s.c + ch) * s.oc + ob, g[tap]);
     }
   }
@@ -303,39 +316,41 @@ std::vector<float>* threadBuffers(int threads, size_t first, size_t second, size
   return buffers.data();
 }
 
-/** Forward of tile blocks [begin, end), with U the transformed filter. C: the input channels
+/** Forward of tiles [begin, end), kTiles at a time, with U the transformed filter. C: the input channels
  *  when known at compile time (0: s.c). With it, the 12 rows the GEMM broadcasts from are
  *  constant offsets from one pointer; with a run-time stride GCC ran out of registers for
  *  their indices and reloaded them from the stack in the inner loop. */
 template <typename V, int RB, int C>
-inline __attribute__((always_inline)) void forwardBlocks(const ConvArgs& s, const float* u, int64_t begin, int64_t end,
+inline __attribute__((always_inline)) void forwardTiles(const ConvArgs& s, const float* u, int64_t begin, int64_t end,
                                                          float* v, float* m) {
   const Tiles tiles(s);
   const int64_t c = C ? C : s.c;
-  for (int64_t block = begin; block < end; block++) {
-    transformInputs<V>(s, tiles, block * kTiles, v);
+  for (int64_t first = begin; first < end; first += kTiles) {
+    const int64_t count = std::min(kTiles, end - first);
+    transformInputs<V>(s, tiles, first, count, v);
     for (int64_t pos = 0; pos < kPositions; pos++) {
-      gemm<V, RB, 2, false>(kTiles, s.oc, v + pos * c, kPositions * c, 1, u + pos * c * s.oc, s.oc, m + pos * s.oc,
-                            kPositions * s.oc, c);
+      gemm<V, RB, 2, false>(count, s.oc, v + pos * c, tileStride(c), 1, u + pos * c * s.oc, s.oc, m + pos * s.oc,
+                            tileStride(s.oc), c);
     }
-    transformOutputs<V>(s, tiles, block * kTiles, m);
+    transformOutputs<V>(s, tiles, first, count, m);
   }
 }
 
-/** Adds tile blocks [begin, end)'s dU[pos][c][oc] to du, and their dy to du's bias sums
- *  after it. */
+/** Adds the dU[pos][c][oc] of tiles [begin, end) (kTiles at a time) to du, and their dy to
+ *  du's bias sums after it. */
 template <typename V, int RB>
-inline __attribute__((always_inline)) void weightGradBlocks(const ConvArgs& s, int64_t begin, int64_t end, float* v,
+inline __attribute__((always_inline)) void weightGradTiles(const ConvArgs& s, int64_t begin, int64_t end, float* v,
                                                             float* z, float* du) {
   const Tiles tiles(s);
   const int64_t products = kPositions * s.c * s.oc;
-  for (int64_t block = begin; block < end; block++) {
-    transformInputs<V>(s, tiles, block * kTiles, v);
-    transformOutputGrads<V>(s, tiles, block * kTiles, z, du + products);
+  for (int64_t first = begin; first < end; first += kTiles) {
+    const int64_t count = std::min(kTiles, end - first);
+    transformInputs<V>(s, tiles, first, count, v);
+    transformOutputGrads<V>(s, tiles, first, count, z, du + products);
     for (int64_t pos = 0; pos < kPositions; pos++) {
       // dU[pos] (c x oc) += V[pos]^T (c x tiles) Z[pos] (tiles x oc)
-      gemm<V, RB, 2, true>(s.c, s.oc, v + pos * s.c, 1, kPositions * s.c, z + pos * s.oc, kPositions * s.oc,
-                           du + pos * s.c * s.oc, s.oc, kTiles);
+      gemm<V, RB, 2, true>(s.c, s.oc, v + pos * s.c, 1, tileStride(s.c), z + pos * s.oc, tileStride(s.oc),
+                           du + pos * s.c * s.oc, s.oc, count);
     }
   }
 }
@@ -345,18 +360,18 @@ inline __attribute__((always_inline)) void weightGradBlocks(const ConvArgs& s, i
 // that all of it is compiled for their instruction set.
 #define NETC_WINOGRAD_VARIANT(SUFFIX, TARGET, V, RB)                                                           \
   TARGET void transformFilter##SUFFIX(const ConvArgs& s, float* u) { transformFilter<V>(s, u); }               \
-  TARGET void forwardBlocks##SUFFIX(const ConvArgs& s, const float* u, int64_t begin, int64_t end, float* v,  \
+  TARGET void forwardTiles##SUFFIX(const ConvArgs& s, const float* u, int64_t begin, int64_t end, float* v,  \
                                     float* m) {                                                                \
     switch (s.c) {                                                                                             \
-      case 16: forwardBlocks<V, RB, 16>(s, u, begin, end, v, m); break;                                       \
-      case 32: forwardBlocks<V, RB, 32>(s, u, begin, end, v, m); break;                                       \
-      case 64: forwardBlocks<V, RB, 64>(s, u, begin, end, v, m); break;                                       \
-      default: forwardBlocks<V, RB, 0>(s, u, begin, end, v, m); break;                                        \
+      case 16: forwardTiles<V, RB, 16>(s, u, begin, end, v, m); break;                                       \
+      case 32: forwardTiles<V, RB, 32>(s, u, begin, end, v, m); break;                                       \
+      case 64: forwardTiles<V, RB, 64>(s, u, begin, end, v, m); break;                                       \
+      default: forwardTiles<V, RB, 0>(s, u, begin, end, v, m); break;                                        \
     }                                                                                                          \
   }                                                                                                            \
-  TARGET void weightGradBlocks##SUFFIX(const ConvArgs& s, int64_t begin, int64_t end, float* v, float* z,     \
+  TARGET void weightGradTiles##SUFFIX(const ConvArgs& s, int64_t begin, int64_t end, float* v, float* z,     \
                                        float* du) {                                                            \
-    weightGradBlocks<V, RB>(s, begin, end, v, z, du);                                                          \
+    weightGradTiles<V, RB>(s, begin, end, v, z, du);                                                          \
   }                                                                                                            \
   TARGET void filterGrad##SUFFIX(const ConvArgs& s, const float* du, float* dw) {                             \
     filterGradFromProducts<V>(s, du, dw);                                                                      \
@@ -369,22 +384,21 @@ NETC_WINOGRAD_VARIANT(Baseline, , v4, 4)
 
 struct Variant {
   void (*transformFilter)(const ConvArgs&, float*);
-  void (*forwardBlocks)(const ConvArgs&, const float*, int64_t, int64_t, float*, float*);
-  void (*weightGradBlocks)(const ConvArgs&, int64_t, int64_t, float*, float*, float*);
+  void (*forwardTiles)(const ConvArgs&, const float*, int64_t, int64_t, float*, float*);
+  void (*weightGradTiles)(const ConvArgs&, int64_t, int64_t, float*, float*, float*);
   void (*filterGrad)(const ConvArgs&, const float*, float*);
 };
 
 const Variant& variant() {
   static const Variant chosen = [] {
     const std::string build = kernelBuild();
-    if (build == "avx512") return Variant{transformFilterAvx512, forwardBlocksAvx512, weightGradBlocksAvx512, filterGradAvx512};
-    if (build == "avx2") return Variant{transformFilterAvx2, forwardBlocksAvx2, weightGradBlocksAvx2, filterGradAvx2};
-    return Variant{transformFilterBaseline, forwardBlocksBaseline, weightGradBlocksBaseline, filterGradBaseline};
+    if (build == "avx512") return Variant{transformFilterAvx512, forwardTilesAvx512, weightGradTilesAvx512, filterGradAvx512};
+    if (build == "avx2") return Variant{transformFilterAvx2, forwardTilesAvx2, weightGradTilesAvx2, filterGradAvx2};
+    return Variant{transformFilterBaseline, forwardTilesBaseline, weightGradTilesBaseline, filterGradBaseline};
   }();
   return chosen;
 }
 
-int64_t blockCount(const ConvArgs& s) { return (Tiles(s).count + kTiles - 1) / kTiles; }
 
 }  // namespace
 
@@ -396,29 +410,29 @@ void winogradForward(const ConvArgs& s) {
   static std::vector<float> u;
   u.resize(kPositions * s.c * s.oc);
   variant().transformFilter(s, u.data());
-  const int64_t blocks = blockCount(s);
+  const int64_t tiles = Tiles(s).count;
   const int threads = omp_get_max_threads();
-  std::vector<float>* buffers = threadBuffers(threads, kPositions * kTiles * s.c, kPositions * kTiles * s.oc, 0);
+  std::vector<float>* buffers = threadBuffers(threads, kTiles * tileStride(s.c), kTiles * tileStride(s.oc), 0);
 #pragma omp parallel num_threads(threads)
   {
     const int64_t thread = omp_get_thread_num(), count = omp_get_num_threads();
-    variant().forwardBlocks(s, u.data(), blocks * thread / count, blocks * (thread + 1) / count,
+    variant().forwardTiles(s, u.data(), tiles * thread / count, tiles * (thread + 1) / count,
                             buffers[3 * thread].data(), buffers[3 * thread + 1].data());
   }
 }
 
 void winogradWeightGrad(const ConvArgs& s, float* dw, float* db) {
-  const int64_t blocks = blockCount(s), products = kPositions * s.c * s.oc;
+  const int64_t tiles = Tiles(s).count, products = kPositions * s.c * s.oc;
   const int threads = omp_get_max_threads();
   // Per thread: input and output-gradient tiles, then its dU sums followed by its bias sums.
   std::vector<float>* buffers =
-      threadBuffers(threads, kPositions * kTiles * s.c, kPositions * kTiles * s.oc, products + s.oc);
+      threadBuffers(threads, kTiles * tileStride(s.c), kTiles * tileStride(s.oc), products + s.oc);
   // Zeroed here, not in the region: a thread that does not run must add nothing.
   for (int t = 0; t < threads; t++) std::memset(buffers[3 * t + 2].data(), 0, (products + s.oc) * sizeof(float));
 #pragma omp parallel num_threads(threads)
   {
     const int64_t thread = omp_get_thread_num(), count = omp_get_num_threads();
-    variant().weightGradBlocks(s, blocks * thread / count, blocks * (thread + 1) / count, buffers[3 * thread].data(),
+    variant().weightGradTiles(s, tiles * thread / count, tiles * (thread + 1) / count, buffers[3 * thread].data(),
                                buffers[3 * thread + 1].data(), buffers[3 * thread + 2].data());
   }
   float* total = buffers[2].data();
