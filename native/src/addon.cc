@@ -107,6 +107,7 @@ Napi::Value info(const Napi::CallbackInfo& info) {
 Napi::Value release(const Napi::CallbackInfo& info) {
   clearConvCache();
   releaseScratch();
+  releaseWinogradBuffers();
   return info.Env().Undefined();
 }
 

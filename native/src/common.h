@@ -65,6 +65,8 @@ bool winogradApplies(int64_t c, int64_t oc, int64_t kh, int64_t kw, int64_t sh, 
 void winogradForward(const ConvArgs& s);
 /** dw (HWIO) and, when db is given, the bias gradient, from x and dy. */
 void winogradWeightGrad(const ConvArgs& s, float* dw, float* db);
+/** Frees winograd.cc's buffers (they grow to the largest shape run and stay). */
+void releaseWinogradBuffers();
 size_t convCacheSize();
 size_t convExecutions();
 /** Which build of the hand-written kernels (small-conv.cc, winograd.cc) runs here: avx512,

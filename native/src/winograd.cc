@@ -302,10 +302,14 @@ inline __attribute__((always_inline)) void filterGradFromProducts(const ConvArgs
   }
 }
 
-/** Three buffers per thread, kept across calls (allocating ~0.5 MiB per call would map fresh
- *  pages each time); grown here, before a parallel region uses them. */
+// Kept across calls (allocating ~0.5 MiB per call would map fresh pages each time) until
+// releaseWinogradBuffers: the transformed filter, and three buffers per thread.
+std::vector<float> transformedFilter;
+std::vector<std::vector<float>> buffers;
+
+/** The per-thread buffers, grown here (before a parallel region uses them) to hold at least
+ *  `first`, `second` and `third` floats. */
 std::vector<float>* threadBuffers(int threads, size_t first, size_t second, size_t third) {
-  static std::vector<std::vector<float>> buffers;
   if (buffers.size() < static_cast<size_t>(3 * threads)) buffers.resize(3 * threads);
   for (int t = 0; t < threads; t++) {
     const size_t floats[3] = {first, second, third};
@@ -407,7 +411,7 @@ bool winogradApplies(int64_t c, int64_t oc, int64_t kh, int64_t kw, int64_t sh, 
 }
 
 void winogradForward(const ConvArgs& s) {
-  static std::vector<float> u;
+  std::vector<float>& u = transformedFilter;
   u.resize(kPositions * s.c * s.oc);
   variant().transformFilter(s, u.data());
   const int64_t tiles = Tiles(s).count;
@@ -442,6 +446,11 @@ void winogradWeightGrad(const ConvArgs& s, float* dw, float* db) {
   }
   variant().filterGrad(s, total, dw);
   if (db) std::memcpy(db, total + products, s.oc * sizeof(float));
+}
+
+void releaseWinogradBuffers() {
+  std::vector<float>().swap(transformedFilter);
+  std::vector<std::vector<float>>().swap(buffers);
 }
 
 }  // namespace netc
