@@ -23,6 +23,36 @@ async function withEnv(name: string, value: string, body: () => Promise<void>): 
   }
 }
 
+/** conv2dWithPostOps of case c (bias, optional residual, activation with alpha 0.2), and the
+ *  gradients of a weighted sum of it with respect to input, filter and bias. */
+function convAndGradients(c: ConvCase, activation: ConvPostOps['activation'], residual?: tf.Tensor4D): tf.Tensor[] {
+  const { x, filter, bias } = convInputs(c);
+  const options = (b: tf.Tensor) => ({ strides: c.stride, pad: c.pad, bias: b as tf.Tensor1D, residual, activation, alpha: 0.2 });
+  const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, options(d)), 16);
+  return [conv2dWithPostOps(x, filter, options(bias)), ...tf.grads(f)([x, filter, bias])];
+}
+
+const ACTIVATIONS: ConvPostOps['activation'][] = [undefined, 'relu', 'leaky_relu'];
+
+/** For each case and activation: `variable` forces the kernel on, and convAndGradients must
+ *  agree with tfjs's CPU backend, the kernel having run (`calls` counts its runs). */
+function forcedKernelCases(variable: string, calls: () => number, cases: ConvCase[], residual: boolean, expectRuns: (runs: number) => void) {
+  for (const c of cases) {
+    for (const activation of ACTIVATIONS) {
+      it(`${label(c)}, bias${residual ? ' + residual' : ''}${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
+        await withEnv(variable, 'on', async () => {
+          const before = calls();
+          await expectSameOnBoth(() => {
+            const oh = c.h + c.pad[0] + c.pad[1] - c.k[0] + 1, ow = c.w + c.pad[2] + c.pad[3] - c.k[1] + 1;
+            return convAndGradients(c, activation, residual ? (tensor([c.n, oh, ow, c.oc], 5) as tf.Tensor4D) : undefined);
+          }, false);
+          expectRuns(calls() - before);
+        });
+      });
+    }
+  }
+}
+
 describe('convolutions with 1-4 output channels (native/src/small-conv.cc, NETC_SMALL_CONV=on)', () => {
   // 16 and 32 input channels (the kernels' condition), 1-4 outputs, kernels 5x5 and 3x5,
   // batch 2, pads that cut taps on every side or leave input rows unused, rows wide enough
@@ -35,27 +65,11 @@ describe('convolutions with 1-4 output channels (native/src/small-conv.cc, NETC_
     { n: 1, h: 8, w: 17, c: 16, k: [5, 3], oc: 4, stride: [1, 1], pad: [2, 2, 1, 1] },
     { n: 2, h: 10, w: 12, c: 3, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] },
   ];
-  const activations: (ConvPostOps['activation'] | undefined)[] = [undefined, 'relu', 'leaky_relu'];
-  for (const c of SMALL) {
-    for (const activation of activations) {
-      it(`${label(c)}, bias${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
-        await withEnv('NETC_SMALL_CONV', 'on', async () => {
-          const before = oneDnnInfo()!.smallConvCalls;
-          await expectSameOnBoth(() => {
-            const { x, filter, bias } = convInputs(c);
-            const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
-              weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, { strides: c.stride, pad: c.pad, bias: d, activation, alpha: 0.2 }), 16);
-            const y = conv2dWithPostOps(x, filter, { strides: c.stride, pad: c.pad, bias, activation, alpha: 0.2 });
-            return [y, ...tf.grads(f)([x, filter, bias])];
-          }, false);
-          expect(oneDnnInfo()!.smallConvCalls).toBeGreaterThan(before);
-        });
-      });
-    }
-  }
+  // small-conv.cc takes no residual
+  forcedKernelCases('NETC_SMALL_CONV', () => oneDnnInfo()!.smallConvCalls, SMALL, false, (runs) => expect(runs).toBeGreaterThan(0));
 });
 
-describe('5x5 convolutions by Winograd F(2x2, 5x5) (native/src/winograd.cc, NETC_WINOGRAD=on)', () => {
+describe('5x5 convolutions by Winograd F(4x4, 5x5) (native/src/winograd.cc, NETC_WINOGRAD=on)', () => {
   // Channel counts 16-64 in steps of 16 (the kernels' condition; 48 leaves a 16-channel
   // rest after the 32-wide column blocks), sizes that are not multiples of the 4x4 output
   // tiles (tiles cut by the bottom and right edges), batch 2, 'same' and uneven pads, a 1x1
@@ -66,24 +80,6 @@ describe('5x5 convolutions by Winograd F(2x2, 5x5) (native/src/winograd.cc, NETC
     { n: 2, h: 11, w: 7, c: 64, k: [5, 5], oc: 32, stride: [1, 1], pad: [1, 3, 0, 4] },
     { n: 3, h: 1, w: 1, c: 16, k: [5, 5], oc: 32, stride: [1, 1], pad: [2, 2, 2, 2] },
   ];
-  const activations: (ConvPostOps['activation'] | undefined)[] = [undefined, 'relu', 'leaky_relu'];
-  for (const c of WINOGRAD) {
-    for (const activation of activations) {
-      it(`${label(c)}, bias + residual${activation ? ` + ${activation}` : ''}: forward and gradients of x, filter, bias`, async () => {
-        await withEnv('NETC_WINOGRAD', 'on', async () => {
-          const before = oneDnnInfo()!.winogradCalls;
-          await expectSameOnBoth(() => {
-            const { x, filter, bias } = convInputs(c);
-            const oh = c.h + c.pad[0] + c.pad[1] - 4, ow = c.w + c.pad[2] + c.pad[3] - 4;
-            const residual = tensor([c.n, oh, ow, c.oc], 5) as tf.Tensor4D;
-            const options = (b: tf.Tensor) => ({ strides: c.stride, pad: c.pad, bias: b as tf.Tensor1D, residual, activation, alpha: 0.2 });
-            const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => weightedSum(conv2dWithPostOps(a as tf.Tensor4D, b as tf.Tensor4D, options(d)), 16);
-            return [conv2dWithPostOps(x, filter, options(bias)), ...tf.grads(f)([x, filter, bias])];
-          });
-          // forward twice, input gradient (a forward conv), filter gradient
-          expect(oneDnnInfo()!.winogradCalls - before).toBe(4);
-        });
-      });
-    }
-  }
+  // the forward twice, the input gradient (a forward conv), the filter gradient
+  forcedKernelCases('NETC_WINOGRAD', () => oneDnnInfo()!.winogradCalls, WINOGRAD, true, (runs) => expect(runs).toBe(4));
 });

@@ -183,10 +183,25 @@ inline __attribute__((always_inline)) void gemm(int64_t rows, int64_t cols, cons
   for (; col < cols; col += L) gemmRows<V, RB, 1, Accumulate>(rows, a, aRow, aK, b + col, ldb, c + col, ldc, k);
 }
 
+/** Where one tile's outputs are: the image, their first row and column, how many of its
+ *  kOut x kOut lie inside the output (fewer at the bottom and right edges), and the offset
+ *  of the first in the NHWC output. */
+struct TileOutputs {
+  int64_t image, y, x, rows, columns, origin;
+};
+
 struct Tiles {
   int64_t across, down, count;  // tiles per row, per column, in all
   explicit Tiles(const ConvArgs& s)
       : across((s.ow + kOut - 1) / kOut), down((s.oh + kOut - 1) / kOut), count(s.n * across * down) {}
+
+  TileOutputs outputs(const ConvArgs& s, int64_t tile) const {
+    TileOutputs o;
+    o.image = tile / (across * down), o.y = kOut * (tile / across % down), o.x = kOut * (tile % across);
+    o.rows = std::min<int64_t>(kOut, s.oh - o.y), o.columns = std::min<int64_t>(kOut, s.ow - o.x);
+    o.origin = ((o.image * s.oh + o.y) * s.ow + o.x) * s.oc;
+    return o;
+  }
 };
 
 /** V[t][pos][c] for the tiles first + t, t < count. */
@@ -196,15 +211,14 @@ inline __attribute__((always_inline)) void transformInputs(const ConvArgs& s, co
   constexpr int64_t L = lanes<V>();
   const int64_t c = s.c;
   for (int64_t t = 0; t < count; t++) {
-    const int64_t tile = first + t;
-    const int64_t image = tile / (tiles.across * tiles.down), ty = tile / tiles.across % tiles.down, tx = tile % tiles.across;
-    const int64_t y0 = kOut * ty - s.pt, x0 = kOut * tx - s.pl;
+    const TileOutputs o = tiles.outputs(s, first + t);
+    const int64_t y0 = o.y - s.pt, x0 = o.x - s.pl;
     bool rowInside[kTile], columnInside[kTile];
     for (int i = 0; i < kTile; i++) {
       rowInside[i] = y0 + i >= 0 && y0 + i < s.h;
       columnInside[i] = x0 + i >= 0 && x0 + i < s.w;
     }
-    const float* origin = s.x + ((image * s.h + y0) * s.w + x0) * c;
+    const float* origin = s.x + ((o.image * s.h + y0) * s.w + x0) * c;
     for (int64_t cb = 0; cb < c; cb += L) {
       V d[kPositions], out[kPositions];
       for (int i = 0; i < kTile; i++) {
@@ -239,18 +253,15 @@ inline __attribute__((always_inline)) void transformOutputs(const ConvArgs& s, c
   constexpr int64_t L = lanes<V>();
   const int64_t oc = s.oc;
   for (int64_t t = 0; t < count; t++) {
-    const int64_t tile = first + t;
-    const int64_t image = tile / (tiles.across * tiles.down), ty = tile / tiles.across % tiles.down, tx = tile % tiles.across;
-    const int64_t rows = std::min<int64_t>(kOut, s.oh - kOut * ty), columns = std::min<int64_t>(kOut, s.ow - kOut * tx);
-    const int64_t origin = ((image * s.oh + kOut * ty) * s.ow + kOut * tx) * oc;
+    const TileOutputs o = tiles.outputs(s, first + t);
     for (int64_t ob = 0; ob < oc; ob += L) {
       V in[kPositions], y[kOut * kOut];
       for (int64_t pos = 0; pos < kPositions; pos++) in[pos] = load<V>(m + t * tileStride(oc) + pos * oc + ob);
       transform2d<V, false>(kOutput, in, y);
       const V bias = s.bias ? load<V>(s.bias + ob) : V{};
-      for (int64_t i = 0; i < rows; i++) {
-        for (int64_t j = 0; j < columns; j++) {
-          const int64_t at = origin + (i * s.ow + j) * oc + ob;
+      for (int64_t i = 0; i < o.rows; i++) {
+        for (int64_t j = 0; j < o.columns; j++) {
+          const int64_t at = o.origin + (i * s.ow + j) * oc + ob;
           V value = y[i * kOut + j] + bias;
           if (s.residual) value += load<V>(s.residual + at);
           if (s.activation != 0) value = value < 0 ? value * s.alpha : value;
@@ -261,23 +272,20 @@ inline __attribute__((always_inline)) void transformOutputs(const ConvArgs& s, c
   }
 }
 
-/** Z[t][pos][oc] = A^T dy A for the tiles first + t, t < count (dy taken as zero
- *  and for outputs past the bottom or right edge); adds the tiles' dy to biasSum. */
+/** Z[t][pos][oc] = A^T dy A for the tiles first + t, t < count (dy taken as zero past the
+ *  bottom and right edges); adds the tiles' dy to biasSum. */
 template <typename V>
 inline __attribute__((always_inline)) void transformOutputGrads(const ConvArgs& s, const Tiles& tiles, int64_t first,
                                                                 int64_t count, float* z, float* biasSum) {
   constexpr int64_t L = lanes<V>();
   const int64_t oc = s.oc;
   for (int64_t t = 0; t < count; t++) {
-    const int64_t tile = first + t;
-    const int64_t image = tile / (tiles.across * tiles.down), ty = tile / tiles.across % tiles.down, tx = tile % tiles.across;
-    const int64_t rows = std::min<int64_t>(kOut, s.oh - kOut * ty), columns = std::min<int64_t>(kOut, s.ow - kOut * tx);
-    const int64_t origin = ((image * s.oh + kOut * ty) * s.ow + kOut * tx) * oc;
+    const TileOutputs o = tiles.outputs(s, first + t);
     for (int64_t ob = 0; ob < oc; ob += L) {
       V dy[kOut * kOut], out[kPositions], sum{};
       for (int64_t i = 0; i < kOut; i++) {
         for (int64_t j = 0; j < kOut; j++) {
-          dy[i * kOut + j] = i < rows && j < columns ? load<V>(s.dy + origin + (i * s.ow + j) * oc + ob) : V{};
+          dy[i * kOut + j] = i < o.rows && j < o.columns ? load<V>(s.dy + o.origin + (i * s.ow + j) * oc + ob) : V{};
           sum += dy[i * kOut + j];
         }
       }
