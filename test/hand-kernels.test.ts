@@ -4,8 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/runtime/tf.js';
 import { oneDnnInfo, registerOneDnnBackend } from '../src/runtime/backends/onednn.js';
+import { nativeAddon } from '../src/runtime/backends/onednn-addon.js';
 import { conv2dWithPostOps, type ConvPostOps } from '../src/runtime/conv.js';
-import { type ConvCase, convInputs, expectSameOnBoth, label, tensor, weightedSum } from './helpers/backend-compare.js';
+import { PLAIN, type ConvCase, convInputs, expectClose, expectSameOnBoth, label, on, tensor, weightedSum } from './helpers/backend-compare.js';
 
 beforeAll(() => {
   expect(registerOneDnnBackend()).toEqual({ ok: true });
@@ -82,4 +83,20 @@ describe('5x5 convolutions by Winograd F(4x4, 5x5) (native/src/winograd.cc, NETC
   ];
   // the forward twice, the input gradient (a forward conv), the filter gradient
   forcedKernelCases('NETC_WINOGRAD', () => oneDnnInfo()!.winogradCalls, WINOGRAD, true, (runs) => expect(runs).toBe(4));
+});
+
+describe('the addon\'s forward with the output buffer as its own residual', () => {
+  it('auto mode times Winograd against oneDNN on the first call (4 runs each) and still adds the residual once', async () => {
+    // A shape no other test here runs, so that this call is its first.
+    const c: ConvCase = { n: 1, h: 12, w: 10, c: 16, k: [5, 5], oc: 16, stride: [1, 1], pad: [2, 2, 2, 2] };
+    const { x, filter, bias } = convInputs(c);
+    const residual = tensor([1, 12, 10, 16], 7);
+    const [expected] = await on(PLAIN, () => [tf.add(tf.add(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same'), bias), residual)]);
+    const y = Float32Array.from(residual.dataSync());
+    const geometry = [1, 12, 10, 16, 5, 5, 16, 12, 10, 1, 1, 1, 1, 2, 2, 2, 2];
+    await withEnv('NETC_WINOGRAD', 'auto', async () => {
+      nativeAddon().convForward(Float32Array.from(x.dataSync()), Float32Array.from(filter.dataSync()), Float32Array.from(bias.dataSync()), y, y, geometry, 0, 0);
+    });
+    expectClose([y], [expected]);
+  });
 });

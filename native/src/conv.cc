@@ -388,15 +388,16 @@ ConvArgs convArgsOf(const Geometry& g) {
   return s;
 }
 
-/** y = act(conv(x, w) + bias + residual): small-conv.cc's kernel where it applies and is the
- *  faster on this shape, else oneDNN. */
+/** y = act(conv(x, w) + bias + residual): winograd.cc's or small-conv.cc's kernel where one
+ *  applies and is the faster on this shape, else oneDNN. */
 void forward(const Geometry& g, float* x, float* w, float* bias, float* residual, float* y, Activation activation, float alpha) {
   ForwardPlan& plan = forwardPlan(g, bias != nullptr, residual != nullptr, activation, alpha);
+  // Timing runs each kernel four times: a residual that is y itself is kept apart, and used by
+  // whichever kernel then computes the result (y holds a timing run's output by then).
+  std::vector<float> savedResidual;
   if (winogradApplies(g.c, g.oc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)) {
     Key key = g.key();
     key.insert(key.end(), {bias != nullptr, residual != nullptr, activation, floatBits(alpha)});
-    // Timing runs each kernel four times: a residual that is y itself must be kept apart.
-    std::vector<float> savedResidual;
     if (residual == y && winogradForwardChoices.find(key) == winogradForwardChoices.end()) {
       savedResidual.assign(residual, residual + g.dstSize());
       residual = savedResidual.data();
