@@ -24,22 +24,13 @@
 #include <vector>
 
 #include "common.h"
+#include "vectors.h"
 
 namespace netc {
 
 namespace {
 
-constexpr int kLanes = 16;
-typedef float v16 __attribute__((vector_size(kLanes * sizeof(float))));
-
-inline __attribute__((always_inline)) v16 load(const float* p) {
-  v16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-typedef float v8 __attribute__((vector_size(8 * sizeof(float))));
-typedef float v4 __attribute__((vector_size(4 * sizeof(float))));
+constexpr int kLanes = lanes<v16>();
 
 /** The 16 lanes' sum as a tree (16 + 8 + 4 lanes, then 4 scalars): a chain of 16 dependent
  *  scalar adds per output value had made the forward 3x slower. */
@@ -68,9 +59,9 @@ inline __attribute__((always_inline)) void forwardPixels(const ConvArgs& s, cons
     for (int64_t kw = kwLo; kw < kwHi; kw++) {
       for (int64_t cb = 0; cb < c; cb += kLanes) {
         v16 wv[OC];
-        for (int o = 0; o < OC; o++) wv[o] = load(wt + ((o * s.kh + kh) * s.kw + kw) * c + cb);
+        for (int o = 0; o < OC; o++) wv[o] = load<v16>(wt + ((o * s.kh + kh) * s.kw + kw) * c + cb);
         for (int p = 0; p < P; p++) {
-          const v16 xv = load(xrow + (kw + p) * c + cb);
+          const v16 xv = load<v16>(xrow + (kw + p) * c + cb);
           for (int o = 0; o < OC; o++) acc[p][o] += xv * wv[o];
         }
       }
@@ -123,18 +114,18 @@ inline __attribute__((always_inline)) void weightGradRows(const ConvArgs& s, int
           int64_t ow = owLo;
           for (; ow + 4 <= owHi; ow += 4) {
             for (int p = 0; p < 4; p++) {
-              const v16 xv = load(xrow + (ow + p + kw) * c + cb);
+              const v16 xv = load<v16>(xrow + (ow + p + kw) * c + cb);
               for (int o = 0; o < OC; o++) acc[p][o] += xv * dyRow[(ow + p) * OC + o];
             }
           }
           for (; ow < owHi; ow++) {
-            const v16 xv = load(xrow + (ow + kw) * c + cb);
+            const v16 xv = load<v16>(xrow + (ow + kw) * c + cb);
             for (int o = 0; o < OC; o++) acc[0][o] += xv * dyRow[ow * OC + o];
           }
           for (int o = 0; o < OC; o++) {
             float* to = dwt + ((kh * s.kw + kw) * OC + o) * c + cb;
-            const v16 total = load(to) + acc[0][o] + acc[1][o] + acc[2][o] + acc[3][o];
-            std::memcpy(to, &total, sizeof total);
+            const v16 total = load<v16>(to) + acc[0][o] + acc[1][o] + acc[2][o] + acc[3][o];
+            store(to, total);
           }
         }
       }
@@ -163,8 +154,8 @@ inline __attribute__((always_inline)) void weightGradRows(const ConvArgs& s, int
     }                                                                                                   \
   }
 
-NETC_SMALL_CONV_VARIANT(Avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))))
-NETC_SMALL_CONV_VARIANT(Avx2, __attribute__((target("avx2,fma"))))
+NETC_SMALL_CONV_VARIANT(Avx512, NETC_TARGET_AVX512)
+NETC_SMALL_CONV_VARIANT(Avx2, NETC_TARGET_AVX2)
 NETC_SMALL_CONV_VARIANT(Baseline, )
 #undef NETC_SMALL_CONV_VARIANT
 

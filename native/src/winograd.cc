@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common.h"
+#include "vectors.h"
 
 namespace netc {
 
@@ -80,27 +81,6 @@ constexpr int64_t kTiles = 24;
  *  not fall into the same L1 sets (without it, 64 x 16 floats = 4 KiB would put every row
  *  of a 16-channel conv into the same ones). */
 constexpr int64_t tileStride(int64_t channels) { return kPositions * channels + 16; }
-
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v4 __attribute__((vector_size(16)));
-
-template <typename V>
-constexpr int64_t lanes() {
-  return sizeof(V) / sizeof(float);
-}
-
-template <typename V>
-inline __attribute__((always_inline)) V load(const float* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-template <typename V>
-inline __attribute__((always_inline)) void store(float* p, V v) {
-  std::memcpy(p, &v, sizeof v);
-}
 
 /** out[i * outStep] = sum over k of P[i][k] in[k * step], with P = m, or its transpose. Fully
  *  unrolled, so the coefficients are constants: zeros drop out, ones cost no multiply. */
@@ -389,8 +369,8 @@ inline __attribute__((always_inline)) void weightGradTiles(const ConvArgs& s, in
     filterGradFromProducts<V>(s, du, dw);                                                                      \
   }
 
-NETC_WINOGRAD_VARIANT(Avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), v16, 12)
-NETC_WINOGRAD_VARIANT(Avx2, __attribute__((target("avx2,fma"))), v8, 6)
+NETC_WINOGRAD_VARIANT(Avx512, NETC_TARGET_AVX512, v16, 12)
+NETC_WINOGRAD_VARIANT(Avx2, NETC_TARGET_AVX2, v8, 6)
 NETC_WINOGRAD_VARIANT(Baseline, , v4, 4)
 #undef NETC_WINOGRAD_VARIANT
 
@@ -410,7 +390,6 @@ const Variant& variant() {
   }();
   return chosen;
 }
-
 
 }  // namespace
 
